@@ -13,6 +13,7 @@
 //! - [`model`]: the compiled snapshot (namespaces, flags, segments, rules with
 //!   precomputed bucket boundaries, constraints with pre-parsed values).
 //! - [`eval`]: boolean, variant and either-type evaluation; allocation-free.
+//! - [`diff`]: which flags and segments changed between two snapshots.
 //! - [`explain`]: a tracer that records why an evaluation answered what it did.
 //! - [`goparse`]: Go's `ParseFloat`, `ParseBool` and RFC 3339 rules, and protobuf
 //!   timestamp formatting.
@@ -54,6 +55,7 @@
 //! `guidon-server`. The client-side engine's rounding ("R" in the spec) is never
 //! emulated: Guidon answers as Flipt's server does.
 
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod glob;

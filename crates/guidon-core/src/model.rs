@@ -34,7 +34,7 @@ impl Bucketing {
 }
 
 /// Every namespace, flag and segment that one revision of a source serves.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub(crate) namespaces: Vec<Namespace>,
     pub(crate) index: HashMap<String, usize>,
@@ -82,7 +82,7 @@ impl Snapshot {
 }
 
 /// A namespace: its flags and the segments they reference.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Namespace {
     /// Namespace key.
     pub key: String,
@@ -159,7 +159,7 @@ impl FlagType {
 }
 
 /// A flag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Flag {
     /// Flag key.
     pub key: String,
@@ -191,7 +191,7 @@ impl Flag {
 }
 
 /// A variant of a variant flag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     /// Variant key.
     pub key: String,
@@ -227,7 +227,7 @@ impl SegmentOperator {
 }
 
 /// A rule of a variant flag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// 1-based rank (= position in the file).
     pub rank: u32,
@@ -266,7 +266,7 @@ pub struct Distribution {
 }
 
 /// A rollout of a boolean flag.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
     /// 1-based rank.
     pub rank: u32,
@@ -277,7 +277,7 @@ pub struct Rollout {
 }
 
 /// The two kinds of boolean rollout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RolloutKind {
     /// Matches the first `percentage` of the 100 entity buckets.
     Threshold {
@@ -318,7 +318,7 @@ impl MatchType {
 }
 
 /// A segment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     /// Segment key.
     pub key: String,
@@ -459,7 +459,7 @@ impl Operator {
 }
 
 /// A constraint with its value parsed once, at compile time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Constraint {
     /// Comparison type.
     pub comparison: ComparisonType,

@@ -1,0 +1,153 @@
+//! The published snapshot and the status of the source that feeds it.
+//!
+//! A [`SnapshotStore`] holds the snapshot currently served behind an `ArcSwap`
+//! (wait-free reads on every request), the source's [`SourceStatus`], and a
+//! `watch` channel whose value is bumped on every swap so streams and pollers wake
+//! up. Only complete, valid snapshots are ever published: a failed load records
+//! its error in the status and leaves the served snapshot alone.
+
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+use guidon_core::{Bucketing, Snapshot};
+use tokio::sync::watch;
+
+/// A snapshot as served: the compiled data plus where it came from.
+#[derive(Debug)]
+pub struct Published {
+    /// The compiled flags.
+    pub snapshot: Snapshot,
+    /// Content revision (SHA-1 hex of the source files), empty before the first load.
+    pub revision: String,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+}
+
+/// What a source reports about itself.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceStatus {
+    /// Storage type as Flipt names it (`local`, `object`, `git`, ...).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Where it reads from (a directory, a bucket URL, ...).
+    pub location: String,
+    /// Revision currently served.
+    pub revision: String,
+    /// When the served snapshot was loaded (RFC 3339), if ever.
+    pub loaded_at: Option<String>,
+    /// When the source was last read successfully, changed or not.
+    pub last_success: Option<String>,
+    /// The last error, if the most recent attempt failed.
+    pub last_error: Option<String>,
+    /// When that error happened.
+    pub last_error_at: Option<String>,
+    /// Namespaces served.
+    pub namespaces: usize,
+    /// Flags served.
+    pub flags: usize,
+    /// True while the latest attempt to read the source failed (the last good
+    /// snapshot keeps being served).
+    pub degraded: bool,
+}
+
+/// The served snapshot, its source status, and change notification.
+#[derive(Debug)]
+pub struct SnapshotStore {
+    current: ArcSwap<Published>,
+    status: Mutex<SourceStatus>,
+    version: watch::Sender<u64>,
+}
+
+/// RFC 3339 text for a system time (UTC, protobuf style).
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    guidon_core::goparse::format_rfc3339(d.as_secs() as i64, d.subsec_nanos())
+}
+
+impl SnapshotStore {
+    /// A store serving an empty snapshot until the source's first load.
+    pub fn new(kind: &'static str, location: impl Into<String>, bucketing: Bucketing) -> Arc<Self> {
+        let empty = Published {
+            snapshot: Snapshot::empty(bucketing),
+            revision: String::new(),
+            loaded_at: SystemTime::now(),
+        };
+        Arc::new(Self {
+            current: ArcSwap::from_pointee(empty),
+            status: Mutex::new(SourceStatus {
+                kind,
+                location: location.into(),
+                revision: String::new(),
+                loaded_at: None,
+                last_success: None,
+                last_error: None,
+                last_error_at: None,
+                namespaces: 0,
+                flags: 0,
+                degraded: false,
+            }),
+            version: watch::channel(0).0,
+        })
+    }
+
+    /// The snapshot currently served.
+    pub fn load(&self) -> Arc<Published> {
+        self.current.load_full()
+    }
+
+    /// A receiver that changes whenever a new snapshot is published.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    /// The source's status.
+    pub fn status(&self) -> SourceStatus {
+        self.lock_status().clone()
+    }
+
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, SourceStatus> {
+        // A poisoned lock only means a panic elsewhere mid-update of plain data.
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Publishes a new snapshot and returns the one it replaced.
+    pub fn publish(&self, snapshot: Snapshot, revision: String) -> Arc<Published> {
+        let now = SystemTime::now();
+        {
+            let mut st = self.lock_status();
+            st.revision = revision.clone();
+            st.loaded_at = Some(rfc3339(now));
+            st.last_success = Some(rfc3339(now));
+            st.last_error = None;
+            st.last_error_at = None;
+            st.degraded = false;
+            st.namespaces = snapshot.namespaces().len();
+            st.flags = snapshot.flag_count();
+        }
+        let old = self.current.swap(Arc::new(Published {
+            snapshot,
+            revision,
+            loaded_at: now,
+        }));
+        self.version.send_modify(|v| *v += 1);
+        old
+    }
+
+    /// Records a successful read that found nothing new.
+    pub fn record_unchanged(&self) {
+        let mut st = self.lock_status();
+        st.last_success = Some(rfc3339(SystemTime::now()));
+        st.last_error = None;
+        st.last_error_at = None;
+        st.degraded = false;
+    }
+
+    /// Records a failed read or load; the served snapshot is left alone.
+    pub fn record_error(&self, error: &str) {
+        let mut st = self.lock_status();
+        st.last_error = Some(error.to_owned());
+        st.last_error_at = Some(rfc3339(SystemTime::now()));
+        st.degraded = true;
+    }
+}
