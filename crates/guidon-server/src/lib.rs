@@ -1,1 +1,121 @@
-//! placeholder
+//! # guidon-server
+//!
+//! Guidon's HTTP transport: thin axum routes that translate Flipt's REST wire
+//! format to and from `guidon-core`, reading the snapshot published by a
+//! `guidon-source` store.
+//!
+//! ## Layout
+//!
+//! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
+//! - [`meta`]: `GET /health`, `GET /meta/info`.
+//! - [`error`]: [`ApiError`], the single place where errors become Flipt's
+//!   `google.rpc.Status` bodies and HTTP statuses.
+//! - [`router`] composes the routers with the shared middleware (body limit,
+//!   trailing-slash trimming, request timeout, Flipt-shaped 404/405);
+//!   [`serve`] runs it on a bound listener until a shutdown future completes.
+//!
+//! Deliberately left out (for now): gRPC, snapshots and streaming, OFREP,
+//! management reads, authentication and metrics.
+
+pub mod error;
+pub mod evaluate;
+pub mod meta;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use guidon_source::SnapshotStore;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::{ApiError, Code};
+pub use meta::{BuildInfo, MetaState};
+
+/// Largest request body accepted (gRPC's default maximum message size).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Shared state of the HTTP app.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The served snapshot and its source status.
+    pub store: Arc<SnapshotStore>,
+    /// Build facts for `/meta/info`.
+    pub build: Arc<BuildInfo>,
+}
+
+impl FromRef<AppState> for Arc<SnapshotStore> {
+    fn from_ref(s: &AppState) -> Self {
+        Arc::clone(&s.store)
+    }
+}
+
+impl FromRef<AppState> for MetaState {
+    fn from_ref(s: &AppState) -> Self {
+        MetaState {
+            build: Arc::clone(&s.build),
+            store: Arc::clone(&s.store),
+        }
+    }
+}
+
+/// Settings of the HTTP app.
+#[derive(Debug, Clone, Copy)]
+pub struct AppOptions {
+    /// Longest a request may take before it is answered with 503/timeout.
+    pub request_timeout: Duration,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+async fn fallback(method: Method) -> Response {
+    if matches!(method, Method::GET | Method::POST | Method::PUT | Method::DELETE | Method::PATCH) {
+        ApiError::not_found("Not Found").into_response()
+    } else {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::Unimplemented, "Method Not Allowed")
+            .into_response()
+    }
+}
+
+/// The routes with their middleware.
+pub fn router(state: AppState, opts: AppOptions) -> Router {
+    Router::new()
+        .merge(evaluate::router())
+        .merge(meta::router())
+        .fallback(fallback)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::Unimplemented, "Method Not Allowed")
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            opts.request_timeout,
+        ))
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then stops accepting
+/// connections and lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    opts: AppOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let svc = NormalizePathLayer::trim_trailing_slash().layer(router(state, opts));
+    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(svc))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
