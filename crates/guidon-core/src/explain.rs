@@ -17,6 +17,7 @@ use crate::model::{
 
 /// Everything an evaluation looked at, in order.
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Explanation {
     /// The rules (variant flags) or rollouts (boolean flags) tried, in rank order.
     pub steps: Vec<Step>,
@@ -24,8 +25,9 @@ pub struct Explanation {
 
 /// One rule or rollout that was tried.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Step {
-    /// `rule`, `segment_rollout` or `threshold_rollout`.
+    /// `rule`, `segmentRollout` or `thresholdRollout`.
     pub kind: &'static str,
     /// 1-based rank.
     pub rank: u32,
@@ -43,6 +45,7 @@ pub struct Step {
 
 /// One segment's evaluation.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SegmentTrace {
     /// Segment key.
     pub key: String,
@@ -56,6 +59,7 @@ pub struct SegmentTrace {
 
 /// One constraint's evaluation.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConstraintTrace {
     /// Comparison type name.
     #[serde(rename = "type")]
@@ -76,6 +80,7 @@ pub struct ConstraintTrace {
 
 /// The bucket placement of a rule or threshold rollout.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BucketTrace {
     /// The entity's bucket (0–999 for rules, 0–99 for thresholds).
     pub bucket: u32,
@@ -129,8 +134,8 @@ impl Trace for Explainer {
 
     fn rollout(&mut self, rank: u32, kind: &RolloutKind) {
         let (kind, op) = match kind {
-            RolloutKind::Threshold { .. } => ("threshold_rollout", None),
-            RolloutKind::Segment { operator, .. } => ("segment_rollout", Some(operator.as_str())),
+            RolloutKind::Threshold { .. } => ("thresholdRollout", None),
+            RolloutKind::Segment { operator, .. } => ("segmentRollout", Some(operator.as_str())),
         };
         self.explanation.steps.push(Step {
             kind,
@@ -218,7 +223,7 @@ fn why(c: &Constraint, actual: Option<&str>, matched: bool) -> String {
     };
     let verdict = if matched { "matches" } else { "does not match" };
     let op = c.operator;
-    if op.takes_no_value() {
+    if matches!(op, Operator::Empty | Operator::NotEmpty | Operator::Present | Operator::NotPresent) {
         return format!("{seen}: {verdict} {} (whitespace trimmed)", op.as_str());
     }
     if v.is_empty() {
@@ -235,6 +240,7 @@ fn why(c: &Constraint, actual: Option<&str>, matched: bool) -> String {
             format!("{seen}: not a datetime (RFC 3339 or YYYY-MM-DD), so it does not match")
         }
         _ => match op {
+            Operator::True | Operator::False => format!("{seen}: {verdict} {}", op.as_str()),
             Operator::IsOneOf | Operator::IsNotOneOf => {
                 format!("{seen}: {verdict} {} {}", op.as_str(), c.value)
             }
