@@ -26,7 +26,10 @@ pub struct Changes {
 impl Changes {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.modified.is_empty() && self.segments.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.modified.is_empty()
+            && self.segments.is_empty()
     }
 }
 
@@ -59,8 +62,16 @@ fn same_flag(old_ns: &Namespace, old: &Flag, new_ns: &Namespace, new: &Flag) -> 
         a.description == b.description
             && match (&a.kind, &b.kind) {
                 (
-                    RolloutKind::Segment { segments: sa, operator: oa, value: va },
-                    RolloutKind::Segment { segments: sb, operator: ob, value: vb },
+                    RolloutKind::Segment {
+                        segments: sa,
+                        operator: oa,
+                        value: va,
+                    },
+                    RolloutKind::Segment {
+                        segments: sb,
+                        operator: ob,
+                        value: vb,
+                    },
                 ) => oa == ob && va == vb && segment_keys(old_ns, sa) == segment_keys(new_ns, sb),
                 (ka, kb) => ka == kb,
             }
@@ -101,7 +112,12 @@ pub fn changes(old: &Snapshot, new: &Snapshot) -> Changes {
             }
         }
     }
-    for list in [&mut out.added, &mut out.removed, &mut out.modified, &mut out.segments] {
+    for list in [
+        &mut out.added,
+        &mut out.removed,
+        &mut out.modified,
+        &mut out.segments,
+    ] {
         list.sort();
     }
     out
@@ -113,7 +129,14 @@ mod tests {
     use crate::{CompileOptions, SourceFile, load};
 
     fn snap(yaml: &str) -> Snapshot {
-        load(&[SourceFile { path: "features.yml", contents: yaml.as_bytes() }], CompileOptions::default()).unwrap()
+        load(
+            &[SourceFile {
+                path: "features.yml",
+                contents: yaml.as_bytes(),
+            }],
+            CompileOptions::default(),
+        )
+        .unwrap()
     }
 
     const BASE: &str = "

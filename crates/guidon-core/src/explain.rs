@@ -11,9 +11,7 @@ use serde::Serialize;
 
 use crate::eval::{Trace, constraint_matches};
 use crate::goparse::{parse_bool, parse_datetime, parse_float};
-use crate::model::{
-    ComparisonType, Constraint, Operator, RolloutKind, Rule, Segment,
-};
+use crate::model::{ComparisonType, Constraint, Operator, RolloutKind, Rule, Segment};
 
 /// Everything an evaluation looked at, in order.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -217,13 +215,19 @@ fn why(c: &Constraint, actual: Option<&str>, matched: bool) -> String {
     let v = actual.unwrap_or("");
     let seen = match actual {
         None if c.comparison == ComparisonType::EntityId => "entity id \"\"".to_owned(),
-        None => format!("property {:?} is missing from the context (treated as \"\")", c.property),
+        None => format!(
+            "property {:?} is missing from the context (treated as \"\")",
+            c.property
+        ),
         Some(v) if c.comparison == ComparisonType::EntityId => format!("entity id {v:?}"),
         Some(v) => format!("{:?} = {v:?}", c.property),
     };
     let verdict = if matched { "matches" } else { "does not match" };
     let op = c.operator;
-    if matches!(op, Operator::Empty | Operator::NotEmpty | Operator::Present | Operator::NotPresent) {
+    if matches!(
+        op,
+        Operator::Empty | Operator::NotEmpty | Operator::Present | Operator::NotPresent
+    ) {
         return format!("{seen}: {verdict} {} (whitespace trimmed)", op.as_str());
     }
     if v.is_empty() {

@@ -28,7 +28,10 @@ enum Token {
     AnyChar,
     Star,
     SuperStar,
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
     Alt(Vec<Vec<Token>>),
 }
 

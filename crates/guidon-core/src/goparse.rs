@@ -27,13 +27,17 @@ pub fn parse_float(s: &str) -> Option<f64> {
     };
     let lower = body.to_ascii_lowercase();
     if lower == "inf" || lower == "infinity" {
-        return Some(if neg { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if neg {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if lower == "nan" {
         return Some(f64::NAN);
     }
-    let magnitude = if lower.starts_with("0x") {
-        parse_hex_float(&lower[2..])?
+    let magnitude = if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
     } else {
         parse_decimal(body)?
     };
@@ -271,7 +275,15 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 /// Formats seconds and nanoseconds since the epoch as protobuf JSON formats a
@@ -287,9 +299,9 @@ pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
         rem % 60
     );
     if nanos != 0 {
-        if nanos % 1_000_000 == 0 {
+        if nanos.is_multiple_of(1_000_000) {
             out.push_str(&format!(".{:03}", nanos / 1_000_000));
-        } else if nanos % 1_000 == 0 {
+        } else if nanos.is_multiple_of(1_000) {
             out.push_str(&format!(".{:06}", nanos / 1_000));
         } else {
             out.push_str(&format!(".{nanos:09}"));

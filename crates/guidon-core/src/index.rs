@@ -69,9 +69,16 @@ impl Default for Index {
 impl Index {
     /// An index from include and exclude patterns (defaults when `include` is empty).
     pub fn new<S: AsRef<str>>(include: &[S], exclude: &[S]) -> Result<Self, GlobError> {
-        let compile = |p: &[S]| p.iter().map(|s| Glob::new(s.as_ref())).collect::<Result<Vec<_>, _>>();
+        let compile = |p: &[S]| {
+            p.iter()
+                .map(|s| Glob::new(s.as_ref()))
+                .collect::<Result<Vec<_>, _>>()
+        };
         let include = if include.is_empty() {
-            DEFAULT_INCLUDES.iter().map(|s| Glob::new(s)).collect::<Result<Vec<_>, _>>()?
+            DEFAULT_INCLUDES
+                .iter()
+                .map(|s| Glob::new(s))
+                .collect::<Result<Vec<_>, _>>()?
         } else {
             compile(include)?
         };
@@ -124,7 +131,9 @@ mod tests {
 
     #[test]
     fn index_file_includes_and_excludes() {
-        let idx = Index::parse("version: \"1.0\"\ninclude: [\"**/*.yml\"]\nexclude: [\"tmp/**\"]\n").unwrap();
+        let idx =
+            Index::parse("version: \"1.0\"\ninclude: [\"**/*.yml\"]\nexclude: [\"tmp/**\"]\n")
+                .unwrap();
         assert!(idx.selects("a/flags.yml"));
         assert!(!idx.selects("tmp/flags.yml"));
         assert!(!idx.selects("flags.yml"), "**/ needs a directory");

@@ -64,6 +64,7 @@ pub mod goparse;
 pub mod index;
 pub mod load;
 pub mod model;
+mod node;
 
 pub use eval::{
     AnyResult, BooleanResult, Context, EvalError, EvalRequest, NoTrace, Reason, SegmentKeys, Trace,

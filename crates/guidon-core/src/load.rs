@@ -10,15 +10,16 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::goparse::{parse_datetime, parse_float};
 use crate::gojson;
+use crate::goparse::{parse_datetime, parse_float};
 use crate::model::{
     Bucketing, ComparisonType, Constraint, Distribution, Flag, FlagType, MatchType, Namespace,
     Operator, ParsedValue, Rollout, RolloutKind, Rule, Segment, SegmentOperator, SegmentRef,
     Snapshot, Variant,
 };
+use crate::node::{self, Node};
 
 /// The newest declarative format version understood (Flipt v2.11).
 pub const LATEST_VERSION: Version = Version(1, 6);
@@ -118,7 +119,10 @@ pub fn load(files: &[SourceFile<'_>], opts: CompileOptions) -> Result<Snapshot, 
 
 /// Validates `files` without keeping the snapshot; returns every issue.
 pub fn validate(files: &[SourceFile<'_>]) -> Vec<Issue> {
-    load(files, CompileOptions::default()).err().map(|e| e.issues).unwrap_or_default()
+    load(files, CompileOptions::default())
+        .err()
+        .map(|e| e.issues)
+        .unwrap_or_default()
 }
 
 /// Whether Flipt parses a file with this path as YAML (else as JSON).
@@ -193,7 +197,7 @@ struct Walker<'a> {
     issues: &'a mut Vec<Issue>,
 }
 
-type Obj = Map<String, Value>;
+type Obj = Node;
 
 fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
@@ -203,15 +207,8 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
+fn kind_of(v: &Node) -> &'static str {
+    v.kind()
 }
 
 fn is_valid_key(key: &str) -> bool {
@@ -245,27 +242,30 @@ impl Walker<'_> {
         }
     }
 
-    fn object<'v>(&mut self, v: &'v Value, path: &str, known: &[&str]) -> Option<&'v Obj> {
+    fn object<'v>(&mut self, v: &'v Node, path: &str, known: &[&str]) -> Option<&'v Obj> {
         match v {
-            Value::Object(map) => {
-                for key in map.keys() {
+            Node::Map(entries) => {
+                for (key, _) in entries {
                     if !known.contains(&key.as_str()) {
                         self.err(&join(path, key), format!("unknown field {key:?}"));
                     }
                 }
-                Some(map)
+                Some(v)
             }
             other => {
-                self.err(path, format!("expected a mapping, found {}", kind_of(other)));
+                self.err(
+                    path,
+                    format!("expected a mapping, found {}", kind_of(other)),
+                );
                 None
             }
         }
     }
 
-    fn list<'v>(&mut self, obj: &'v Obj, field: &str, path: &str) -> &'v [Value] {
+    fn list<'v>(&mut self, obj: &'v Obj, field: &str, path: &str) -> &'v [Node] {
         match obj.get(field) {
-            None | Some(Value::Null) => &[],
-            Some(Value::Array(items)) => items,
+            None | Some(Node::Null) => &[],
+            Some(Node::Seq(items)) => items,
             Some(other) => {
                 let msg = format!("expected a list, found {}", kind_of(other));
                 self.err(&join(path, field), msg);
@@ -278,10 +278,10 @@ impl Walker<'_> {
     /// decoder does for string fields).
     fn string(&mut self, obj: &Obj, field: &str, path: &str) -> Option<String> {
         match obj.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            Some(Value::Bool(b)) => Some(b.to_string()),
+            None | Some(Node::Null) => None,
+            Some(n @ (Node::Str { .. } | Node::Number { .. } | Node::Bool { .. })) => {
+                n.scalar_text().map(str::to_owned)
+            }
             Some(other) => {
                 let msg = format!("expected a string, found {}", kind_of(other));
                 self.err(&join(path, field), msg);
@@ -303,7 +303,8 @@ impl Walker<'_> {
     fn key(&mut self, obj: &Obj, path: &str) -> String {
         let key = self.required_string(obj, "key", path);
         if !key.is_empty() && !is_valid_key(&key) {
-            let msg = format!("key {key:?} contains invalid characters (allowed: A-Z a-z 0-9 - _ ,)");
+            let msg =
+                format!("key {key:?} contains invalid characters (allowed: A-Z a-z 0-9 - _ ,)");
             self.err(&join(path, "key"), msg);
         }
         key
@@ -311,8 +312,8 @@ impl Walker<'_> {
 
     fn boolean(&mut self, obj: &Obj, field: &str, path: &str) -> bool {
         match obj.get(field) {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
+            None | Some(Node::Null) => false,
+            Some(n) if n.as_bool().is_some() => n.as_bool().unwrap_or_default(),
             Some(other) => {
                 let msg = format!("expected true or false, found {}", kind_of(other));
                 self.err(&join(path, field), msg);
@@ -324,16 +325,18 @@ impl Walker<'_> {
     fn percentage(&mut self, obj: &Obj, field: &str, path: &str) -> f32 {
         let p = join(path, field);
         match obj.get(field) {
-            None | Some(Value::Null) => {
+            None | Some(Node::Null) => {
                 self.err(&p, format!("{field} is required"));
                 0.0
             }
-            Some(Value::Number(n)) => {
-                let f = n.as_f64().unwrap_or(f64::NAN);
-                if !(0.0..=100.0).contains(&f) {
-                    self.err(&p, format!("{field} must be within range [0, 100], found {n}"));
+            Some(Node::Number { value, text, .. }) => {
+                if !(0.0..=100.0).contains(value) {
+                    self.err(
+                        &p,
+                        format!("{field} must be within range [0, 100], found {text}"),
+                    );
                 }
-                f as f32
+                *value as f32
             }
             Some(other) => {
                 let msg = format!("expected a number, found {}", kind_of(other));
@@ -343,24 +346,22 @@ impl Walker<'_> {
         }
     }
 
-    fn document(&mut self, doc: &Value, namespaces: &mut Vec<RawNamespace>) {
+    fn document(&mut self, doc: &Node, namespaces: &mut Vec<RawNamespace>) {
         let Some(obj) = self.object(doc, "", &["version", "namespace", "flags", "segments"]) else {
             return;
         };
         let version = match obj.get("version") {
-            None | Some(Value::Null) => Some(LATEST_VERSION),
-            Some(Value::String(s)) => parse_version(s),
-            Some(Value::Number(n)) => parse_version(&n.to_string()),
-            Some(_) => None,
+            None | Some(Node::Null) => Some(LATEST_VERSION),
+            Some(n) => n.scalar_text().and_then(parse_version),
         };
         let version = match version {
             Some(v) if (Version(1, 0)..=LATEST_VERSION).contains(&v) => v,
             _ => {
-                let shown = match obj.get("version") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
-                };
+                let shown = obj
+                    .get("version")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default()
+                    .to_owned();
                 self.err("version", format!("unsupported version: {shown}"));
                 return;
             }
@@ -368,15 +369,16 @@ impl Walker<'_> {
         self.version = version;
 
         let (ns_key, ns_name, ns_desc) = match obj.get("namespace") {
-            None | Some(Value::Null) => ("default".to_owned(), None, String::new()),
-            Some(Value::Object(_)) => {
-                let v = &obj["namespace"];
+            None | Some(Node::Null) => ("default".to_owned(), None, String::new()),
+            Some(v @ Node::Map(_)) => {
                 let Some(ns) = self.object(v, "namespace", &["key", "name", "description"]) else {
                     return;
                 };
                 let key = self.key(ns, "namespace");
                 let name = self.string(ns, "name", "namespace");
-                let desc = self.string(ns, "description", "namespace").unwrap_or_default();
+                let desc = self
+                    .string(ns, "description", "namespace")
+                    .unwrap_or_default();
                 (key, name, desc)
             }
             Some(_) => match self.string(obj, "namespace", "") {
@@ -389,7 +391,11 @@ impl Walker<'_> {
                 None => return,
             },
         };
-        let ns_key = if ns_key.is_empty() { "default".to_owned() } else { ns_key };
+        let ns_key = if ns_key.is_empty() {
+            "default".to_owned()
+        } else {
+            ns_key
+        };
         let idx = match namespaces.iter().position(|n| n.key == ns_key) {
             Some(i) => i,
             None => {
@@ -428,9 +434,16 @@ impl Walker<'_> {
         }
     }
 
-    fn flag(&mut self, v: &Value, path: &str) -> Option<RawFlag> {
+    fn flag(&mut self, v: &Node, path: &str) -> Option<RawFlag> {
         const KNOWN: &[&str] = &[
-            "key", "name", "description", "type", "enabled", "metadata", "variants", "rules",
+            "key",
+            "name",
+            "description",
+            "type",
+            "enabled",
+            "metadata",
+            "variants",
+            "rules",
             "rollouts",
         ];
         let obj = self.object(v, path, KNOWN)?;
@@ -439,7 +452,7 @@ impl Walker<'_> {
         let description = self.string(obj, "description", path).unwrap_or_default();
         let enabled = self.boolean(obj, "enabled", path);
         let flag_type = match obj.get("type") {
-            None | Some(Value::Null) => FlagType::Variant,
+            None | Some(Node::Null) => FlagType::Variant,
             Some(_) => {
                 self.require_version(&join(path, "type"), "flag.type", Version(1, 1));
                 match self.string(obj, "type", path).as_deref() {
@@ -457,10 +470,19 @@ impl Walker<'_> {
             }
         };
         let metadata = match obj.get("metadata") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => {
+            None | Some(Node::Null) => None,
+            Some(m @ Node::Map(_)) => {
                 self.require_version(&join(path, "metadata"), "flag.metadata", Version(1, 3));
-                Some(m.clone())
+                match m.to_json() {
+                    Some(Value::Object(map)) => Some(map),
+                    _ => {
+                        self.err(
+                            &join(path, "metadata"),
+                            "metadata cannot hold NaN or infinite numbers",
+                        );
+                        None
+                    }
+                }
             }
             Some(other) => {
                 let msg = format!("expected a mapping, found {}", kind_of(other));
@@ -473,13 +495,19 @@ impl Walker<'_> {
         let mut default_variant = None;
         for (i, v) in self.list(obj, "variants", path).iter().enumerate() {
             let vpath = format!("{path}.variants[{i}]");
-            let Some(vo) = self.object(v, &vpath, &["key", "name", "description", "attachment", "default"])
-            else {
+            let Some(vo) = self.object(
+                v,
+                &vpath,
+                &["key", "name", "description", "attachment", "default"],
+            ) else {
                 continue;
             };
             let vkey = self.required_string(vo, "key", &vpath);
             if variants.iter().any(|x| x.key == vkey) && !vkey.is_empty() {
-                self.err(&join(&vpath, "key"), format!("variant {vkey:?} is defined more than once"));
+                self.err(
+                    &join(&vpath, "key"),
+                    format!("variant {vkey:?} is defined more than once"),
+                );
             }
             if self.boolean(vo, "default", &vpath) {
                 self.require_version(&join(&vpath, "default"), "variant.default", Version(1, 3));
@@ -487,8 +515,17 @@ impl Walker<'_> {
                 default_variant = Some(variants.len());
             }
             let (attachment, attachment_value) = match vo.get("attachment") {
-                None | Some(Value::Null) => ("null".to_owned(), None),
-                Some(a @ (Value::Object(_) | Value::Array(_))) => (gojson::marshal(a), Some(a.clone())),
+                None | Some(Node::Null) => ("null".to_owned(), None),
+                Some(a @ (Node::Map(_) | Node::Seq(_))) => match a.to_json() {
+                    Some(json) => (gojson::marshal(&json), Some(json)),
+                    None => {
+                        self.err(
+                            &join(&vpath, "attachment"),
+                            "attachment cannot hold NaN or infinite numbers",
+                        );
+                        (String::new(), None)
+                    }
+                },
                 Some(other) => {
                     let msg = format!(
                         "attachment must be a mapping or a list, found {}",
@@ -526,12 +563,14 @@ impl Walker<'_> {
             }
         }
         match flag_type {
-            FlagType::Boolean if !variants.is_empty() => {
-                self.err(&join(path, "variants"), "a boolean flag cannot have variants")
-            }
-            FlagType::Boolean if !rules.is_empty() => {
-                self.err(&join(path, "rules"), "a boolean flag cannot have rules (use rollouts)")
-            }
+            FlagType::Boolean if !variants.is_empty() => self.err(
+                &join(path, "variants"),
+                "a boolean flag cannot have variants",
+            ),
+            FlagType::Boolean if !rules.is_empty() => self.err(
+                &join(path, "rules"),
+                "a boolean flag cannot have rules (use rollouts)",
+            ),
             FlagType::Variant if !rollouts.is_empty() => self.err(
                 &join(path, "rollouts"),
                 "a variant flag cannot have rollouts (set type: BOOLEAN_FLAG_TYPE or use rules)",
@@ -558,24 +597,34 @@ impl Walker<'_> {
     }
 
     /// The segment reference of a rule, in every form Flipt accepts.
-    fn rule(&mut self, v: &Value, path: &str) -> Option<RawRule> {
-        let obj = self.object(v, path, &["segment", "segments", "operator", "rank", "distributions"])?;
+    fn rule(&mut self, v: &Node, path: &str) -> Option<RawRule> {
+        let obj = self.object(
+            v,
+            path,
+            &["segment", "segments", "operator", "rank", "distributions"],
+        )?;
         let spath = join(path, "segment");
         let (mut segments, mut operator) = (Vec::new(), SegmentOperator::Or);
         match obj.get("segment") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) => segments.push(s.clone()),
-            Some(Value::Array(items)) => {
+            None | Some(Node::Null) => {}
+            Some(n @ (Node::Str { .. } | Node::Number { .. } | Node::Bool { .. })) => {
+                segments.extend(n.scalar_text().map(str::to_owned));
+            }
+            Some(Node::Seq(items)) => {
                 self.require_version(&spath, "flag.rules[*].segment (list form)", Version(1, 5));
                 segments = self.key_list(items, &spath);
             }
-            Some(seg @ Value::Object(_)) => {
+            Some(seg @ Node::Map(_)) => {
                 let so = self.object(seg, &spath, &["key", "keys", "operator"])?;
                 match (so.get("key"), so.get("keys")) {
                     (Some(_), Some(_)) => self.err(&spath, "segment cannot have both key and keys"),
                     (Some(_), None) => segments.extend(self.string(so, "key", &spath)),
-                    (None, Some(Value::Array(items))) => {
-                        self.require_version(&join(&spath, "keys"), "flag.rules[*].segment.keys", Version(1, 2));
+                    (None, Some(Node::Seq(items))) => {
+                        self.require_version(
+                            &join(&spath, "keys"),
+                            "flag.rules[*].segment.keys",
+                            Version(1, 2),
+                        );
                         segments = self.key_list(items, &join(&spath, "keys"));
                     }
                     (None, Some(other)) => {
@@ -586,20 +635,20 @@ impl Walker<'_> {
                 }
                 operator = self.segment_operator(so, &spath);
             }
-            Some(other) => {
-                let msg = format!("expected a segment key or mapping, found {}", kind_of(other));
-                self.err(&spath, msg);
-            }
         }
         // Flipt 1.2's rule-level `segments: [..]` and `operator:` form.
-        if let Some(Value::Array(items)) = obj.get("segments") {
-            self.require_version(&join(path, "segments"), "flag.rules[*].segments", Version(1, 2));
+        if let Some(Node::Seq(items)) = obj.get("segments") {
+            self.require_version(
+                &join(path, "segments"),
+                "flag.rules[*].segments",
+                Version(1, 2),
+            );
             if !segments.is_empty() {
                 self.err(path, "rule cannot have both segment and segments");
             }
             segments = self.key_list(items, &join(path, "segments"));
         }
-        if obj.contains_key("operator") {
+        if obj.get("operator").is_some() {
             operator = self.segment_operator(obj, path);
         }
         if segments.is_empty() {
@@ -623,13 +672,13 @@ impl Walker<'_> {
         })
     }
 
-    fn key_list(&mut self, items: &[Value], path: &str) -> Vec<String> {
+    fn key_list(&mut self, items: &[Node], path: &str) -> Vec<String> {
         let mut keys = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            match item {
-                Value::String(s) if !s.is_empty() => keys.push(s.clone()),
-                other => {
-                    let msg = format!("expected a segment key, found {}", kind_of(other));
+            match item.scalar_text() {
+                Some(s) if !s.is_empty() => keys.push(s.to_owned()),
+                _ => {
+                    let msg = format!("expected a segment key, found {}", kind_of(item));
                     self.err(&format!("{path}[{i}]"), msg);
                 }
             }
@@ -642,14 +691,16 @@ impl Walker<'_> {
             None | Some("") | Some("OR_SEGMENT_OPERATOR") => SegmentOperator::Or,
             Some("AND_SEGMENT_OPERATOR") => SegmentOperator::And,
             Some(other) => {
-                let msg = format!("operator must be OR_SEGMENT_OPERATOR or AND_SEGMENT_OPERATOR, found {other:?}");
+                let msg = format!(
+                    "operator must be OR_SEGMENT_OPERATOR or AND_SEGMENT_OPERATOR, found {other:?}"
+                );
                 self.err(&join(path, "operator"), msg);
                 SegmentOperator::Or
             }
         }
     }
 
-    fn rollout(&mut self, v: &Value, path: &str) -> Option<RawRollout> {
+    fn rollout(&mut self, v: &Node, path: &str) -> Option<RawRollout> {
         let obj = self.object(v, path, &["description", "segment", "threshold"])?;
         let description = self.string(obj, "description", path).unwrap_or_default();
         let kind = match (obj.get("segment"), obj.get("threshold")) {
@@ -662,12 +713,14 @@ impl Walker<'_> {
                 let so = self.object(seg, &spath, &["key", "keys", "operator", "value"])?;
                 let mut keys = Vec::new();
                 match (so.get("key"), so.get("keys")) {
-                    (Some(_), Some(_)) => {
-                        self.err(&spath, "segment cannot have both key and keys")
-                    }
+                    (Some(_), Some(_)) => self.err(&spath, "segment cannot have both key and keys"),
                     (Some(_), None) => keys.extend(self.string(so, "key", &spath)),
-                    (None, Some(Value::Array(items))) => {
-                        self.require_version(&join(&spath, "keys"), "flag.rollouts[*].segment.keys", Version(1, 2));
+                    (None, Some(Node::Seq(items))) => {
+                        self.require_version(
+                            &join(&spath, "keys"),
+                            "flag.rollouts[*].segment.keys",
+                            Version(1, 2),
+                        );
                         keys = self.key_list(items, &join(&spath, "keys"));
                     }
                     (None, Some(other)) => {
@@ -677,7 +730,10 @@ impl Walker<'_> {
                     (None, None) => {}
                 }
                 if keys.is_empty() {
-                    self.err(&spath, "segment rollout must reference at least one segment");
+                    self.err(
+                        &spath,
+                        "segment rollout must reference at least one segment",
+                    );
                 }
                 let op = self.segment_operator(so, &spath);
                 let value = self.boolean(so, "value", &spath);
@@ -702,8 +758,12 @@ impl Walker<'_> {
         })
     }
 
-    fn segment(&mut self, v: &Value, path: &str) -> Option<Segment> {
-        let obj = self.object(v, path, &["key", "name", "description", "match_type", "constraints"])?;
+    fn segment(&mut self, v: &Node, path: &str) -> Option<Segment> {
+        let obj = self.object(
+            v,
+            path,
+            &["key", "name", "description", "match_type", "constraints"],
+        )?;
         let key = self.key(obj, path);
         let name = self.required_string(obj, "name", path);
         let description = self.string(obj, "description", path).unwrap_or_default();
@@ -711,7 +771,8 @@ impl Walker<'_> {
             None | Some("") | Some("ALL_MATCH_TYPE") => MatchType::All,
             Some("ANY_MATCH_TYPE") => MatchType::Any,
             Some(other) => {
-                let msg = format!("match_type must be ALL_MATCH_TYPE or ANY_MATCH_TYPE, found {other:?}");
+                let msg =
+                    format!("match_type must be ALL_MATCH_TYPE or ANY_MATCH_TYPE, found {other:?}");
                 self.err(&join(path, "match_type"), msg);
                 MatchType::All
             }
@@ -731,8 +792,12 @@ impl Walker<'_> {
         })
     }
 
-    fn constraint(&mut self, v: &Value, path: &str) -> Option<Constraint> {
-        let obj = self.object(v, path, &["type", "property", "operator", "value", "description"])?;
+    fn constraint(&mut self, v: &Node, path: &str) -> Option<Constraint> {
+        let obj = self.object(
+            v,
+            path,
+            &["type", "property", "operator", "value", "description"],
+        )?;
         let type_name = self.required_string(obj, "type", path);
         let Some(comparison) = ComparisonType::from_name(&type_name) else {
             if !type_name.is_empty() {
@@ -749,7 +814,11 @@ impl Walker<'_> {
             Some(op) if comparison.allowed_operators().contains(&op) => op,
             _ if op_name.is_empty() => return None,
             _ => {
-                let allowed: Vec<&str> = comparison.allowed_operators().iter().map(|o| o.as_str()).collect();
+                let allowed: Vec<&str> = comparison
+                    .allowed_operators()
+                    .iter()
+                    .map(|o| o.as_str())
+                    .collect();
                 let msg = format!(
                     "operator {op_name:?} is not valid for {} (allowed: {})",
                     comparison.as_str(),
@@ -773,26 +842,39 @@ impl Walker<'_> {
         }
         let list_op = matches!(operator, Operator::IsOneOf | Operator::IsNotOneOf);
         let raw = match obj.get("value") {
-            Some(Value::Array(items)) if list_op => {
-                self.require_version(&vpath, "segment.constraints[*].value (list form)", Version(1, 6));
-                Value::Array(items.clone()).to_string()
+            Some(list @ Node::Seq(_)) if list_op => {
+                self.require_version(
+                    &vpath,
+                    "segment.constraints[*].value (list form)",
+                    Version(1, 6),
+                );
+                list.to_json().map(|v| v.to_string()).unwrap_or_default()
             }
             _ => self.string(obj, "value", path).unwrap_or_default(),
         };
         if raw.is_empty() {
-            self.err(&vpath, format!("value is required for operator {}", operator.as_str()));
+            self.err(
+                &vpath,
+                format!("value is required for operator {}", operator.as_str()),
+            );
             return None;
         }
         let parsed = match (comparison, operator) {
             (ComparisonType::Number, Operator::IsOneOf | Operator::IsNotOneOf) => {
                 match serde_json::from_str::<Vec<f64>>(&raw) {
                     Ok(list) if list.len() > MAX_LIST_ITEMS => {
-                        self.err(&vpath, format!("too many items in list (maximum {MAX_LIST_ITEMS})"));
+                        self.err(
+                            &vpath,
+                            format!("too many items in list (maximum {MAX_LIST_ITEMS})"),
+                        );
                         return None;
                     }
                     Ok(list) => ParsedValue::Numbers(list),
                     Err(_) => {
-                        self.err(&vpath, format!("value {raw:?} must be a JSON array of numbers"));
+                        self.err(
+                            &vpath,
+                            format!("value {raw:?} must be a JSON array of numbers"),
+                        );
                         return None;
                     }
                 }
@@ -800,12 +882,18 @@ impl Walker<'_> {
             (_, Operator::IsOneOf | Operator::IsNotOneOf) => {
                 match serde_json::from_str::<Vec<String>>(&raw) {
                     Ok(list) if list.len() > MAX_LIST_ITEMS => {
-                        self.err(&vpath, format!("too many items in list (maximum {MAX_LIST_ITEMS})"));
+                        self.err(
+                            &vpath,
+                            format!("too many items in list (maximum {MAX_LIST_ITEMS})"),
+                        );
                         return None;
                     }
                     Ok(list) => ParsedValue::Strings(list),
                     Err(_) => {
-                        self.err(&vpath, format!("value {raw:?} must be a JSON array of strings"));
+                        self.err(
+                            &vpath,
+                            format!("value {raw:?} must be a JSON array of strings"),
+                        );
                         return None;
                     }
                 }
@@ -858,12 +946,12 @@ fn parse_file(file: &SourceFile<'_>, namespaces: &mut Vec<RawNamespace>, issues:
         path: String::new(),
         message,
     };
-    let docs: Vec<Value> = if is_yaml_path(file.path) {
+    let docs: Vec<Node> = if is_yaml_path(file.path) {
         let Ok(text) = std::str::from_utf8(file.contents) else {
             issues.push(file_issue("file is not valid UTF-8".to_owned()));
             return;
         };
-        match serde_saphyr::from_multiple::<Value>(text) {
+        match node::parse_yaml(text) {
             Ok(docs) => docs,
             Err(e) => {
                 issues.push(file_issue(format!("invalid YAML: {e}")));
@@ -874,7 +962,7 @@ fn parse_file(file: &SourceFile<'_>, namespaces: &mut Vec<RawNamespace>, issues:
         let mut docs = Vec::new();
         for doc in serde_json::Deserializer::from_slice(file.contents).into_iter::<Value>() {
             match doc {
-                Ok(d) => docs.push(d),
+                Ok(d) => docs.push(node::from_json(d)),
                 Err(e) => {
                     issues.push(file_issue(format!("invalid JSON: {e}")));
                     return;
@@ -884,7 +972,7 @@ fn parse_file(file: &SourceFile<'_>, namespaces: &mut Vec<RawNamespace>, issues:
         docs
     };
     for (i, doc) in docs.iter().enumerate() {
-        if doc.is_null() {
+        if *doc == Node::Null {
             continue;
         }
         let mut w = Walker {
@@ -922,7 +1010,11 @@ pub fn boundaries(rollouts: &[f32], bucketing: Bucketing) -> Vec<u32> {
                 .enumerate()
                 .map(|(i, r)| {
                     cum += (r / total) * 100.0f32;
-                    if i == last { 1000 } else { (cum * 10.0f32) as u32 }
+                    if i == last {
+                        1000
+                    } else {
+                        (cum * 10.0f32) as u32
+                    }
                 })
                 .collect()
         }

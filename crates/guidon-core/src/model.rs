@@ -378,14 +378,32 @@ impl ComparisonType {
         use Operator::*;
         match self {
             Self::String => &[
-                Eq, Neq, Empty, NotEmpty, Prefix, Suffix, IsOneOf, IsNotOneOf, Contains,
+                Eq,
+                Neq,
+                Empty,
+                NotEmpty,
+                Prefix,
+                Suffix,
+                IsOneOf,
+                IsNotOneOf,
+                Contains,
                 NotContains,
             ],
-            Self::Number => &[Eq, Neq, Lt, Lte, Gt, Gte, Present, NotPresent, IsOneOf, IsNotOneOf],
+            Self::Number => &[
+                Eq, Neq, Lt, Lte, Gt, Gte, Present, NotPresent, IsOneOf, IsNotOneOf,
+            ],
             Self::Boolean => &[True, False, Present, NotPresent],
             Self::DateTime => &[Eq, Neq, Lt, Lte, Gt, Gte, Present, NotPresent],
             Self::EntityId => &[
-                Eq, Neq, IsOneOf, IsNotOneOf, Contains, NotContains, Empty, NotEmpty, Prefix,
+                Eq,
+                Neq,
+                IsOneOf,
+                IsNotOneOf,
+                Contains,
+                NotContains,
+                Empty,
+                NotEmpty,
+                Prefix,
                 Suffix,
             ],
         }
@@ -440,20 +458,31 @@ impl Operator {
 
     /// The operator as Flipt spells it (lower case).
     pub fn as_str(self) -> &'static str {
-        Self::NAMES.iter().find(|(o, _)| *o == self).map_or("", |(_, n)| n)
+        Self::NAMES
+            .iter()
+            .find(|(o, _)| *o == self)
+            .map_or("", |(_, n)| n)
     }
 
     /// Parses an operator name, case-insensitively as Flipt's API does.
     pub fn from_name(s: &str) -> Option<Self> {
         let lower = s.to_ascii_lowercase();
-        Self::NAMES.iter().find(|(_, n)| *n == lower).map(|(o, _)| *o)
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == lower)
+            .map(|(o, _)| *o)
     }
 
     /// Operators that take no value (and whose value Flipt clears).
     pub fn takes_no_value(self) -> bool {
         matches!(
             self,
-            Self::True | Self::False | Self::Empty | Self::NotEmpty | Self::Present | Self::NotPresent
+            Self::True
+                | Self::False
+                | Self::Empty
+                | Self::NotEmpty
+                | Self::Present
+                | Self::NotPresent
         )
     }
 }

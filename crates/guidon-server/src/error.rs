@@ -126,9 +126,15 @@ mod tests {
             key: "foo".into(),
         }
         .into();
-        assert_eq!((nf.status, nf.code), (StatusCode::NOT_FOUND, Code::NotFound));
+        assert_eq!(
+            (nf.status, nf.code),
+            (StatusCode::NOT_FOUND, Code::NotFound)
+        );
         let wt: ApiError = EvalError::WrongType(guidon_core::FlagType::Boolean).into();
-        assert_eq!((wt.status, wt.code), (StatusCode::BAD_REQUEST, Code::InvalidArgument));
+        assert_eq!(
+            (wt.status, wt.code),
+            (StatusCode::BAD_REQUEST, Code::InvalidArgument)
+        );
         assert_eq!(wt.message, "flag type BOOLEAN_FLAG_TYPE invalid");
     }
 }

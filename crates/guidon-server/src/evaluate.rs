@@ -100,8 +100,15 @@ pub struct BatchEvaluationRequest {
 }
 
 fn decode<'a, T: Deserialize<'a> + Default>(body: &'a [u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Ok(T::default()),
+        Some(b'{') => {}
+        Some(&c) => {
+            return Err(ApiError::invalid(format!(
+                "syntax error: expected a JSON object, found {:?}",
+                char::from(c)
+            )));
+        }
     }
     serde_json::from_slice(body).map_err(|e| ApiError::invalid(e.to_string()))
 }
@@ -201,20 +208,28 @@ fn request_id(given: &str) -> String {
 
 pub(crate) fn json(body: Vec<u8>) -> Response {
     let mut res = body.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     res
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Response, ApiError> {
-    serde_json::to_vec(v)
-        .map(json)
-        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, crate::error::Code::Internal, e.to_string()))
+    serde_json::to_vec(v).map(json).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            crate::error::Code::Internal,
+            e.to_string(),
+        )
+    })
 }
 
 fn fill_namespace(req: &mut EvaluationRequest, headers: &HeaderMap) {
     if req.namespace_key.is_empty()
-        && let Some(ns) = headers.get("x-flipt-namespace").and_then(|v| v.to_str().ok())
+        && let Some(ns) = headers
+            .get("x-flipt-namespace")
+            .and_then(|v| v.to_str().ok())
     {
         req.namespace_key = ns.to_owned();
     }
@@ -337,7 +352,11 @@ async fn batch(
                 variant_response: None,
                 error_response: Some(ErrorResponse {
                     flag_key: &r.flag_key,
-                    namespace_key: if r.namespace_key.is_empty() { "default" } else { &r.namespace_key },
+                    namespace_key: if r.namespace_key.is_empty() {
+                        "default"
+                    } else {
+                        &r.namespace_key
+                    },
                     reason: if e.is_not_found() {
                         "NOT_FOUND_ERROR_EVALUATION_REASON"
                     } else {

@@ -81,11 +81,18 @@ impl Default for AppOptions {
 }
 
 async fn fallback(method: Method) -> Response {
-    if matches!(method, Method::GET | Method::POST | Method::PUT | Method::DELETE | Method::PATCH) {
+    if matches!(
+        method,
+        Method::GET | Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    ) {
         ApiError::not_found("Not Found").into_response()
     } else {
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::Unimplemented, "Method Not Allowed")
-            .into_response()
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Code::Unimplemented,
+            "Method Not Allowed",
+        )
+        .into_response()
     }
 }
 
@@ -96,7 +103,11 @@ pub fn router(state: AppState, opts: AppOptions) -> Router {
         .merge(meta::router())
         .fallback(fallback)
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, Code::Unimplemented, "Method Not Allowed")
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Code::Unimplemented,
+                "Method Not Allowed",
+            )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -115,7 +126,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let svc = NormalizePathLayer::trim_trailing_slash().layer(router(state, opts));
-    axum::serve(listener, axum::ServiceExt::<Request>::into_make_service(svc))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(svc),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -171,7 +171,9 @@ impl LocalSource {
             let st = Arc::clone(&store);
             match tokio::task::spawn_blocking(move || src.reload(&st)).await {
                 Ok(Ok(changed)) => debug!(changed, "local source polled"),
-                Ok(Err(e)) => warn!(error = %e, "flag files are invalid; still serving the previous snapshot"),
+                Ok(Err(e)) => {
+                    warn!(error = %e, "flag files are invalid; still serving the previous snapshot")
+                }
                 Err(e) => warn!(error = %e, "reload task failed"),
             }
         }
@@ -264,7 +266,8 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), SourceErr
                 walk(&entry.path(), &rel, out)?;
             }
         } else if file_type.is_file()
-            || (file_type.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
+            || (file_type.is_symlink()
+                && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()))
         {
             out.push(rel);
         }
@@ -284,8 +287,16 @@ mod tests {
     fn enabled(store: &SnapshotStore) -> bool {
         let p = store.load();
         let ctx: [(&str, &str); 0] = [];
-        let req = EvalRequest { namespace: "default", flag: "f", entity_id: "e", context: &ctx };
-        p.snapshot.boolean(&req).map(|r| r.enabled).unwrap_or_else(|e| panic!("{e}"))
+        let req = EvalRequest {
+            namespace: "default",
+            flag: "f",
+            entity_id: "e",
+            context: &ctx,
+        };
+        p.snapshot
+            .boolean(&req)
+            .map(|r| r.enabled)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn store() -> Arc<SnapshotStore> {
@@ -317,7 +328,12 @@ mod tests {
         let st = store.status();
         assert!(st.degraded);
         assert_eq!(st.revision, rev1);
-        assert!(st.last_error.as_deref().unwrap().contains("invalid characters"));
+        assert!(
+            st.last_error
+                .as_deref()
+                .unwrap()
+                .contains("invalid characters")
+        );
 
         // A good edit replaces it and clears the error.
         std::fs::write(dir.path().join("features.yml"), V2).unwrap();
@@ -344,7 +360,11 @@ mod tests {
         let paths: Vec<&str> = files.files.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["prod/app.features.yml", "tmp/features.yml"]);
 
-        std::fs::write(p.join(INDEX_FILE), "version: \"1.0\"\ninclude: [\"**/*.yml\"]\nexclude: [\"tmp/**\"]\n").unwrap();
+        std::fs::write(
+            p.join(INDEX_FILE),
+            "version: \"1.0\"\ninclude: [\"**/*.yml\"]\nexclude: [\"tmp/**\"]\n",
+        )
+        .unwrap();
         let files = read_dir_files(p).unwrap();
         let paths: Vec<&str> = files.files.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["prod/app.features.yml"]);
@@ -392,7 +412,10 @@ mod tests {
             let _ = stop_rx.await;
         }));
         std::fs::write(dir.path().join("features.yml"), V2).unwrap();
-        tokio::time::timeout(Duration::from_secs(2), version.changed()).await.unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(2), version.changed())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(enabled(&store));
         stop_tx.send(()).unwrap();
         task.await.unwrap();

@@ -152,7 +152,9 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logging(cfg: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&cfg.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match cfg.log_encoding {
         LogEncoding::Json => builder.json().flatten_event(true).init(),
         LogEncoding::Console => builder.with_ansi(false).init(),
@@ -254,9 +256,14 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             request_timeout: cfg.request_timeout,
         };
         let mut rx = stop_rx.clone();
-        let server = tokio::spawn(guidon_server::serve(listener, state, app_opts, async move {
-            let _ = rx.wait_for(|s| *s).await;
-        }));
+        let server = tokio::spawn(guidon_server::serve(
+            listener,
+            state,
+            app_opts,
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            },
+        ));
         shutdown_signal().await;
         info!("shutdown signal received; finishing in-flight requests");
         let _ = stop_tx.send(true);
@@ -278,7 +285,8 @@ fn read_inputs(path: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     if path.is_dir() {
         Ok(read_dir_files(path)?.files)
     } else {
-        let contents = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let contents =
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         Ok(vec![(path.display().to_string(), contents)])
     }
 }
@@ -287,13 +295,20 @@ fn compile_inputs(path: &Path, opts: CompileOptions) -> anyhow::Result<Snapshot>
     let files = read_inputs(path)?;
     let sources: Vec<SourceFile<'_>> = files
         .iter()
-        .map(|(p, c)| SourceFile { path: p, contents: c })
+        .map(|(p, c)| SourceFile {
+            path: p,
+            contents: c,
+        })
         .collect();
     Ok(guidon_core::load(&sources, opts)?)
 }
 
 fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let paths = if a.paths.is_empty() { vec![PathBuf::from(".")] } else { a.paths };
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths
+    };
     let mut files = Vec::new();
     for p in &paths {
         let base = if p.is_dir() { Some(p) } else { None };
@@ -307,7 +322,10 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     }
     let sources: Vec<SourceFile<'_>> = files
         .iter()
-        .map(|(p, c)| SourceFile { path: p, contents: c })
+        .map(|(p, c)| SourceFile {
+            path: p,
+            contents: c,
+        })
         .collect();
     let issues: Vec<Issue> = guidon_core::validate(&sources);
     match a.format {
@@ -349,7 +367,12 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn eval(a: EvalArgs) -> anyhow::Result<ExitCode> {
-    let snapshot = compile_inputs(&a.path, CompileOptions { bucketing: a.bucketing.to_core() })?;
+    let snapshot = compile_inputs(
+        &a.path,
+        CompileOptions {
+            bucketing: a.bucketing.to_core(),
+        },
+    )?;
     let context: BTreeMap<String, String> = a.context.into_iter().collect();
     let req = EvalRequest {
         namespace: &a.namespace,
@@ -391,7 +414,9 @@ fn eval(a: EvalArgs) -> anyhow::Result<ExitCode> {
 
 fn health(a: HealthArgs) -> anyhow::Result<ExitCode> {
     let url = format!("{}/health", a.url.trim_end_matches('/'));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let result: anyhow::Result<bool> = rt.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(a.timeout))

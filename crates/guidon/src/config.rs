@@ -150,12 +150,22 @@ fn leaf_keys(nodes: &[(&'static str, Node)], prefix: &str, out: &mut Vec<(String
 
 /// Checks a parsed file against the schema: unknown keys are errors, ignored
 /// ones are returned.
-fn check_file(value: &Value, nodes: &[(&str, Node)], prefix: &str, path: &Path, ignored: &mut Vec<String>) -> Result<(), ConfigError> {
+fn check_file(
+    value: &Value,
+    nodes: &[(&str, Node)],
+    prefix: &str,
+    path: &Path,
+    ignored: &mut Vec<String>,
+) -> Result<(), ConfigError> {
     let Value::Object(map) = value else {
         return Ok(());
     };
     for (k, v) in map {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match nodes.iter().find(|(n, _)| n == k).map(|(_, node)| *node) {
             None => {
                 return Err(ConfigError::UnknownKey {
@@ -268,7 +278,9 @@ fn set_path(root: &mut Map<String, Value>, key: &str, value: Value) {
 }
 
 fn get_path<'a>(root: &'a Value, key: &str) -> Option<&'a Value> {
-    key.split('.').try_fold(root, |v, part| v.get(part)).filter(|v| !v.is_null())
+    key.split('.')
+        .try_fold(root, |v, part| v.get(part))
+        .filter(|v| !v.is_null())
 }
 
 /// Parses a Go duration (`300ms`, `1.5s`, `2m`, `1h30m`); a bare number is seconds.
@@ -288,7 +300,9 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
             .filter(|&i| i > 0)?;
         let n: f64 = rest[..num_end].parse().ok()?;
         rest = &rest[num_end..];
-        let unit_end = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_end] {
             "ns" => 1e-9,
             "us" | "µs" => 1e-6,
@@ -313,7 +327,11 @@ impl Reader<'_> {
     fn invalid(&self, key: &str, message: String) -> ConfigError {
         ConfigError::Invalid {
             key: key.to_owned(),
-            origin: self.origins.get(key).cloned().unwrap_or_else(|| "default".to_owned()),
+            origin: self
+                .origins
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| "default".to_owned()),
             message,
         }
     }
@@ -340,9 +358,12 @@ impl Reader<'_> {
 
     fn port(&self, key: &str, default: u16) -> Result<u16, ConfigError> {
         let raw = self.string(key, &default.to_string())?;
-        raw.trim()
-            .parse::<u16>()
-            .map_err(|_| self.invalid(key, format!("expected a port number (0-65535), found {raw:?}")))
+        raw.trim().parse::<u16>().map_err(|_| {
+            self.invalid(
+                key,
+                format!("expected a port number (0-65535), found {raw:?}"),
+            )
+        })
     }
 
     fn duration(&self, key: &str, default: Duration) -> Result<Duration, ConfigError> {
@@ -353,8 +374,12 @@ impl Reader<'_> {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                parse_duration(&raw)
-                    .ok_or_else(|| self.invalid(key, format!("expected a duration like 30s or 2m, found {raw:?}")))
+                parse_duration(&raw).ok_or_else(|| {
+                    self.invalid(
+                        key,
+                        format!("expected a duration like 30s or 2m, found {raw:?}"),
+                    )
+                })
             }
         }
     }
@@ -377,10 +402,11 @@ impl Config {
                 path: path.clone(),
                 source,
             })?;
-            let parsed: Option<Value> = serde_saphyr::from_str(&text).map_err(|e| ConfigError::Parse {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let parsed: Option<Value> =
+                serde_saphyr::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
             match parsed {
                 None | Some(Value::Null) => {}
                 Some(v @ Value::Object(_)) => {
@@ -410,10 +436,16 @@ impl Config {
         let mut env: Vec<(String, String)> = env.into_iter().collect();
         env.sort_by_key(|(k, _)| (k.starts_with("GUIDON_"), k.clone()));
         for (name, value) in env {
-            let Some(rest) = name.strip_prefix("FLIPT_").or_else(|| name.strip_prefix("GUIDON_")) else {
+            let Some(rest) = name
+                .strip_prefix("FLIPT_")
+                .or_else(|| name.strip_prefix("GUIDON_"))
+            else {
                 continue;
             };
-            match leaves.iter().find(|(k, _)| k.replace('.', "_").eq_ignore_ascii_case(rest)) {
+            match leaves
+                .iter()
+                .find(|(k, _)| k.replace('.', "_").eq_ignore_ascii_case(rest))
+            {
                 Some((key, true)) => {
                     set_path(&mut root, key, Value::String(value));
                     origins.insert(key.clone(), format!("env {name}"));
@@ -422,8 +454,11 @@ impl Config {
                 None => {
                     // Variables inside sections Guidon accepts wholesale are ignored, not unknown.
                     let lower = rest.to_ascii_lowercase();
-                    if leaves.iter().any(|(k, used)| !used && lower.starts_with(&format!("{}_", k.replace('.', "_")))) {
-                        ignored.push(name);
+                    let section = leaves.iter().find(|(k, used)| {
+                        !used && lower.starts_with(&format!("{}_", k.replace('.', "_")))
+                    });
+                    if let Some((key, _)) = section {
+                        ignored.push(key.clone());
                     } else if !matches!(rest, "CONFIG" | "CONFIG_FILE") {
                         unknown_env.push(name);
                     }
@@ -438,12 +473,18 @@ impl Config {
             }
         };
         set("server.host", overrides.host.clone().map(Value::String));
-        set("server.http_port", overrides.http_port.map(|p| Value::from(p)));
+        set("server.http_port", overrides.http_port.map(Value::from));
         if let Some(p) = &overrides.path {
             set("storage.type", Some(Value::String("local".into())));
-            set("storage.local.path", Some(Value::String(p.display().to_string())));
+            set(
+                "storage.local.path",
+                Some(Value::String(p.display().to_string())),
+            );
         }
-        set("evaluation.bucketing", overrides.bucketing.clone().map(Value::String));
+        set(
+            "evaluation.bucketing",
+            overrides.bucketing.clone().map(Value::String),
+        );
         set("log.level", overrides.log_level.clone().map(Value::String));
 
         let root = Value::Object(root);
@@ -451,18 +492,33 @@ impl Config {
             root: &root,
             origins: &origins,
         };
-        let log_encoding = match r.string("log.encoding", "console")?.to_ascii_lowercase().as_str() {
+        let log_encoding = match r
+            .string("log.encoding", "console")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "console" => LogEncoding::Console,
             "json" => LogEncoding::Json,
-            other => return Err(r.invalid("log.encoding", format!("expected console or json, found {other:?}"))),
+            other => {
+                return Err(r.invalid(
+                    "log.encoding",
+                    format!("expected console or json, found {other:?}"),
+                ));
+            }
         };
         let log_level = r.string("log.level", "info")?.to_ascii_lowercase();
         if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            return Err(r.invalid("log.level", format!("expected debug, info, warn or error, found {log_level:?}")));
+            return Err(r.invalid(
+                "log.level",
+                format!("expected debug, info, warn or error, found {log_level:?}"),
+            ));
         }
         let protocol = r.string("server.protocol", "http")?;
         if protocol != "http" {
-            return Err(r.invalid("server.protocol", format!("only http is supported, found {protocol:?}")));
+            return Err(r.invalid(
+                "server.protocol",
+                format!("only http is supported, found {protocol:?}"),
+            ));
         }
         let storage_type = r.string("storage.type", "local")?;
         if storage_type != "local" {
@@ -471,16 +527,26 @@ impl Config {
                 format!("{storage_type:?} is not supported yet (supported: local)"),
             ));
         }
-        let bucketing = match r.string("evaluation.bucketing", "normalized")?.to_ascii_lowercase().as_str() {
+        let bucketing = match r
+            .string("evaluation.bucketing", "normalized")?
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "normalized" | "normalised" | "" => Bucketing::Normalized,
             "legacy" => Bucketing::Legacy,
             other => {
-                return Err(r.invalid("evaluation.bucketing", format!("expected normalized or legacy, found {other:?}")));
+                return Err(r.invalid(
+                    "evaluation.bucketing",
+                    format!("expected normalized or legacy, found {other:?}"),
+                ));
             }
         };
         let poll = r.duration("storage.local.poll_interval", Duration::from_secs(10))?;
         if poll.is_zero() {
-            return Err(r.invalid("storage.local.poll_interval", "must be greater than zero".to_owned()));
+            return Err(r.invalid(
+                "storage.local.poll_interval",
+                "must be greater than zero".to_owned(),
+            ));
         }
         ignored.sort();
         ignored.dedup();
@@ -507,7 +573,11 @@ fn collect_leaves(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
     match v {
         Value::Object(m) => {
             for (k, child) in m {
-                let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 collect_leaves(child, &key, out);
             }
         }
@@ -520,7 +590,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn file(yaml: &str) -> tempfile::NamedTempFile {
@@ -540,10 +613,17 @@ mod tests {
 
     #[test]
     fn layers_file_then_flipt_env_then_guidon_env_then_flags() {
-        let f = file("server:\n  http_port: 9090\n  host: 127.0.0.1\nstorage:\n  type: local\n  local:\n    path: /srv/flags\nlog:\n  level: DEBUG\n");
+        let f = file(
+            "server:\n  http_port: 9090\n  host: 127.0.0.1\nstorage:\n  type: local\n  local:\n    path: /srv/flags\nlog:\n  level: DEBUG\n",
+        );
         let c = Config::load(
             Some(f.path()),
-            env(&[("FLIPT_SERVER_HTTP_PORT", "7000"), ("GUIDON_SERVER_HTTP_PORT", "7001"), ("FLIPT_EVALUATION_BUCKETING", "legacy"), ("PATH", "/bin")]),
+            env(&[
+                ("FLIPT_SERVER_HTTP_PORT", "7000"),
+                ("GUIDON_SERVER_HTTP_PORT", "7001"),
+                ("FLIPT_EVALUATION_BUCKETING", "legacy"),
+                ("PATH", "/bin"),
+            ]),
             &Overrides::default(),
         )
         .unwrap();
@@ -552,15 +632,33 @@ mod tests {
         assert_eq!(c.local_path, PathBuf::from("/srv/flags"));
         assert_eq!(c.log_level, "debug");
         assert_eq!(c.bucketing, Bucketing::Legacy);
-        let o = Overrides { http_port: Some(1234), ..Default::default() };
-        let c = Config::load(Some(f.path()), env(&[("FLIPT_SERVER_HTTP_PORT", "7000")]), &o).unwrap();
+        let o = Overrides {
+            http_port: Some(1234),
+            ..Default::default()
+        };
+        let c = Config::load(
+            Some(f.path()),
+            env(&[("FLIPT_SERVER_HTTP_PORT", "7000")]),
+            &o,
+        )
+        .unwrap();
         assert_eq!(c.http_port, 1234);
     }
 
     #[test]
     fn flipt_keys_are_accepted_and_reported_as_ignored() {
-        let f = file("cors:\n  enabled: true\n  allowed_origins: ['*']\nauthentication:\n  required: false\nserver:\n  grpc_port: 9000\n");
-        let c = Config::load(Some(f.path()), env(&[("FLIPT_CACHE_ENABLED", "true"), ("FLIPT_TRACING_OTLP_ENDPOINT", "x")]), &Overrides::default()).unwrap();
+        let f = file(
+            "cors:\n  enabled: true\n  allowed_origins: ['*']\nauthentication:\n  required: false\nserver:\n  grpc_port: 9000\n",
+        );
+        let c = Config::load(
+            Some(f.path()),
+            env(&[
+                ("FLIPT_CACHE_ENABLED", "true"),
+                ("FLIPT_TRACING_OTLP_ENDPOINT", "x"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
         assert!(c.ignored.contains(&"cors".to_owned()), "{:?}", c.ignored);
         assert!(c.ignored.contains(&"server.grpc_port".to_owned()));
         assert!(c.ignored.contains(&"cache".to_owned()));
@@ -570,17 +668,44 @@ mod tests {
     #[test]
     fn unknown_file_keys_and_bad_values_name_the_key() {
         let f = file("server:\n  http_prot: 80\n");
-        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap_err().to_string();
+        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("server.http_prot"), "{e}");
         let f = file("server:\n  http_port: eighty\n");
-        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap_err().to_string();
-        assert!(e.contains("server.http_port") && e.contains("eighty") && e.contains("file"), "{e}");
+        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("server.http_port") && e.contains("eighty") && e.contains("file"),
+            "{e}"
+        );
         let f = file("");
-        let e = Config::load(Some(f.path()), env(&[("FLIPT_EVALUATION_BUCKETING", "fancy")]), &Overrides::default()).unwrap_err().to_string();
-        assert!(e.contains("evaluation.bucketing") && e.contains("FLIPT_EVALUATION_BUCKETING"), "{e}");
-        let e = Config::load(Some(f.path()), env(&[("FLIPT_STORAGE_TYPE", "database")]), &Overrides::default()).unwrap_err().to_string();
+        let e = Config::load(
+            Some(f.path()),
+            env(&[("FLIPT_EVALUATION_BUCKETING", "fancy")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("evaluation.bucketing") && e.contains("FLIPT_EVALUATION_BUCKETING"),
+            "{e}"
+        );
+        let e = Config::load(
+            Some(f.path()),
+            env(&[("FLIPT_STORAGE_TYPE", "database")]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("storage.type"), "{e}");
-        let c = Config::load(Some(f.path()), env(&[("FLIPT_SERVR_HOST", "x")]), &Overrides::default()).unwrap();
+        let c = Config::load(
+            Some(f.path()),
+            env(&[("FLIPT_SERVR_HOST", "x")]),
+            &Overrides::default(),
+        )
+        .unwrap();
         assert_eq!(c.unknown_env, ["FLIPT_SERVR_HOST"]);
     }
 

@@ -1,1 +1,15 @@
+//! Acceptance tests: the real `guidon` binary, started as a process on
+//! 127.0.0.1 with a free port, called over HTTP.
 
+// Helpers: temp flag directories, a running server process, an HTTP client.
+mod util;
+
+// The evaluation API over HTTP: wire shapes, decoding leniency, errors.
+mod http;
+
+// Hot reload: edits served without restart, broken edits never served.
+mod reload;
+
+// The other subcommands and start-up behaviour: validate, eval, health,
+// configuration errors, graceful shutdown.
+mod cli;

@@ -1,0 +1,341 @@
+use serde_json::{Value, json};
+
+use crate::util::{Server, client, flag_dir, post, post_json};
+
+/// Spec §2.7 vectors #1/#2 (variant, 50/50) and #9 (threshold 70% false).
+const FLAGS: &str = r#"
+version: "1.4"
+flags:
+  - key: foo
+    name: Foo
+    enabled: true
+    variants:
+      - key: boz
+        name: Boz
+        attachment: {b: 2, a: "<1>"}
+      - key: booz
+        name: Booz
+    rules:
+      - segment: bar
+        distributions:
+          - {variant: boz, rollout: 50}
+          - {variant: booz, rollout: 50}
+  - key: test-flag
+    name: Test
+    type: BOOLEAN_FLAG_TYPE
+    enabled: true
+    rollouts:
+      - threshold: {percentage: 70, value: false}
+segments:
+  - key: bar
+    name: Bar
+    constraints:
+      - {type: STRING_COMPARISON_TYPE, property: bar, operator: eq, value: baz}
+---
+namespace: team-a
+flags:
+  - {key: solo, name: Solo, type: BOOLEAN_FLAG_TYPE, enabled: true}
+"#;
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+#[tokio::test]
+async fn variant_response_has_flipt_shape() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let (status, body) = post_json(
+        &srv.url("/evaluate/v1/variant"),
+        json!({"namespaceKey": "default", "flagKey": "foo", "entityId": "1", "context": {"bar": "baz"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let obj = body.as_object().unwrap();
+    let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "match",
+            "segmentKeys",
+            "reason",
+            "variantKey",
+            "variantAttachment",
+            "requestId",
+            "requestDurationMillis",
+            "timestamp",
+            "flagKey"
+        ]
+    );
+    assert_eq!(body["match"], true);
+    assert_eq!(body["segmentKeys"], json!(["bar"]));
+    assert_eq!(body["reason"], "MATCH_EVALUATION_REASON");
+    assert_eq!(body["variantKey"], "boz");
+    assert_eq!(body["variantAttachment"], r#"{"a":"\u003c1\u003e","b":2}"#);
+    assert!(is_uuid(body["requestId"].as_str().unwrap()), "{body}");
+    assert!(body["requestDurationMillis"].as_f64().unwrap() >= 0.0);
+    let ts = body["timestamp"].as_str().unwrap();
+    assert!(
+        ts.ends_with('Z') && ts.len() >= 20 && &ts[10..11] == "T",
+        "{ts}"
+    );
+    assert_eq!(body["flagKey"], "foo");
+
+    let (_, body) = post_json(
+        &srv.url("/evaluate/v1/variant"),
+        json!({"flagKey": "foo", "entityId": "2", "context": {"bar": "baz"}, "requestId": "abc"}),
+    )
+    .await;
+    assert_eq!(body["variantKey"], "booz");
+    assert_eq!(body["variantAttachment"], "null");
+    assert_eq!(body["requestId"], "abc");
+
+    // Constraint fails: defaults are emitted, not omitted.
+    let (_, body) = post_json(
+        &srv.url("/evaluate/v1/variant"),
+        json!({"flagKey": "foo", "entityId": "1", "context": {"bar": "boz"}}),
+    )
+    .await;
+    assert_eq!(body["match"], false);
+    assert_eq!(body["segmentKeys"], json!([]));
+    assert_eq!(body["variantKey"], "");
+    assert_eq!(body["variantAttachment"], "");
+    assert_eq!(body["reason"], "UNKNOWN_EVALUATION_REASON");
+}
+
+#[tokio::test]
+async fn boolean_response_has_flipt_shape() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let (status, body) = post_json(
+        &srv.url("/evaluate/v1/boolean"),
+        json!({"flagKey": "test-flag", "entityId": "test-entity"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "enabled",
+            "reason",
+            "requestId",
+            "requestDurationMillis",
+            "timestamp",
+            "flagKey",
+            "segmentKeys"
+        ]
+    );
+    assert_eq!(body["enabled"], false);
+    assert_eq!(body["reason"], "MATCH_EVALUATION_REASON");
+    assert_eq!(body["segmentKeys"], json!([]));
+
+    // Another namespace, picked by the X-Flipt-Namespace header when the body has none.
+    let res = client()
+        .post(srv.url("/evaluate/v1/boolean"))
+        .header("x-flipt-namespace", "team-a")
+        .body(r#"{"flagKey":"solo","entityId":"e"}"#)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["enabled"], true);
+    assert_eq!(body["reason"], "DEFAULT_EVALUATION_REASON");
+}
+
+#[tokio::test]
+async fn requests_are_decoded_leniently() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let url = srv.url("/evaluate/v1/variant");
+    // snake_case, as the Python SDK sends, with nulls and unknown fields.
+    let snake = r#"{"request_id": null, "namespace_key": "default", "flag_key": "foo", "entity_id": "1",
+                    "context": {"bar": "baz"}, "reference": null, "unknown_field": [1, 2]}"#;
+    let (status, body) = post(&url, snake, "application/json").await;
+    assert_eq!(
+        (status, body["variantKey"].as_str()),
+        (200, Some("boz")),
+        "{body}"
+    );
+    // text/plain, as the Node SDK sends; trailing slash trimmed.
+    let camel = r#"{"flagKey":"foo","entityId":"2","context":{"bar":"baz"}}"#;
+    let (status, body) = post(
+        &srv.url("/evaluate/v1/variant/"),
+        camel,
+        "text/plain;charset=UTF-8",
+    )
+    .await;
+    assert_eq!(
+        (status, body["variantKey"].as_str()),
+        (200, Some("booz")),
+        "{body}"
+    );
+    // No content type at all, null context.
+    let res = client()
+        .post(&url)
+        .body(r#"{"flagKey":"foo","entityId":"2","context":null}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["match"], false);
+}
+
+#[tokio::test]
+async fn errors_have_flipt_status_shape() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let variant = srv.url("/evaluate/v1/variant");
+    let boolean = srv.url("/evaluate/v1/boolean");
+
+    let (s, b) = post_json(&variant, json!({"flagKey": "nope", "entityId": "1"})).await;
+    assert_eq!(
+        (s, b),
+        (
+            404,
+            json!({"code": 5, "message": "flag \"default/nope\" not found", "details": []})
+        )
+    );
+    let (s, b) = post_json(&boolean, json!({"namespaceKey": "ghost", "flagKey": "x"})).await;
+    assert_eq!(
+        (s, b),
+        (
+            404,
+            json!({"code": 5, "message": "namespace \"ghost\" not found", "details": []})
+        )
+    );
+    let (s, b) = post_json(&variant, json!({"flagKey": "test-flag", "entityId": "1"})).await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"code": 3, "message": "flag type BOOLEAN_FLAG_TYPE invalid", "details": []})
+        )
+    );
+    let (s, b) = post_json(&boolean, json!({"flagKey": "foo", "entityId": "1"})).await;
+    assert_eq!(
+        (s, b),
+        (
+            400,
+            json!({"code": 3, "message": "flag type VARIANT_FLAG_TYPE invalid", "details": []})
+        )
+    );
+
+    // Malformed and mistyped bodies: 400 InvalidArgument.
+    for bad in [
+        r#"{"flagKey": "foo""#,
+        "not json",
+        r#"{"flagKey": 5}"#,
+        r#"{"context": {"a": 1}}"#,
+        "[]",
+    ] {
+        let (s, b) = post(&variant, bad, "application/json").await;
+        assert_eq!(s, 400, "{bad}: {b}");
+        assert_eq!(b["code"], 3);
+        assert_eq!(b["details"], json!([]));
+        assert_eq!(b.as_object().unwrap().len(), 3, "{b}");
+    }
+    // An empty body is an empty request, as in grpc-gateway.
+    let (s, b) = post(&variant, "", "application/json").await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (404, Some("flag \"default/\" not found"))
+    );
+
+    // A huge body: 413 with a status body, and the server stays up.
+    let huge = format!(
+        r#"{{"flagKey":"foo","entityId":"{}"}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let (s, b) = post(&variant, huge, "application/json").await;
+    assert_eq!((s, b["code"].as_i64()), (413, Some(8)), "{b}");
+
+    // Unknown routes and methods.
+    let res = client()
+        .get(srv.url("/evaluate/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(b, json!({"code": 5, "message": "Not Found", "details": []}));
+    let res = client().get(&variant).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+
+    let (s, _) = post_json(&boolean, json!({"flagKey": "test-flag", "entityId": "x"})).await;
+    assert_eq!(s, 200, "still serving after bad requests");
+}
+
+#[tokio::test]
+async fn batch_mixes_types_and_not_found_items() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let (s, body) = post_json(
+        &srv.url("/evaluate/v1/batch"),
+        json!({"requests": [
+            {"flagKey": "test-flag", "entityId": "test-entity", "requestId": "r1"},
+            {"flagKey": "foo", "entityId": "1", "context": {"bar": "baz"}},
+            {"flagKey": "missing", "entityId": "1"},
+            {"namespaceKey": "ghost", "flagKey": "x"},
+            {"namespace_key": "team-a", "flag_key": "solo"}
+        ]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["requestId", "responses", "requestDurationMillis"]);
+    assert!(is_uuid(body["requestId"].as_str().unwrap()));
+    let r = body["responses"].as_array().unwrap();
+    assert_eq!(r.len(), 5);
+    assert_eq!(r[0]["type"], "BOOLEAN_EVALUATION_RESPONSE_TYPE");
+    assert_eq!(r[0]["booleanResponse"]["enabled"], false);
+    assert_eq!(r[0]["booleanResponse"]["requestId"], "r1");
+    assert_eq!(r[1]["type"], "VARIANT_EVALUATION_RESPONSE_TYPE");
+    assert_eq!(r[1]["variantResponse"]["variantKey"], "boz");
+    assert_eq!(r[1]["variantResponse"]["requestId"], "");
+    assert_eq!(
+        r[1]["variantResponse"]["timestamp"],
+        r[0]["booleanResponse"]["timestamp"]
+    );
+    assert_eq!(
+        r[2],
+        json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE",
+               "errorResponse": {"flagKey": "missing", "namespaceKey": "default", "reason": "NOT_FOUND_ERROR_EVALUATION_REASON"}})
+    );
+    assert_eq!(r[3]["errorResponse"]["namespaceKey"], "ghost");
+    assert_eq!(r[4]["booleanResponse"]["enabled"], true);
+}
+
+#[tokio::test]
+async fn health_and_meta() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let res = client().get(srv.url("/health")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"status": "SERVING"})
+    );
+    let info: Value = client()
+        .get(srv.url("/meta/info"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["storage"], json!({"type": "local", "readOnly": true}));
+    assert_eq!(info["authentication"], json!({"required": false}));
+    assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+}
