@@ -25,19 +25,20 @@ pub fn parse_float(s: &str) -> Option<f64> {
         b'-' => (true, &s[1..]),
         _ => (false, s),
     };
-    let lower = body.to_ascii_lowercase();
-    if lower == "inf" || lower == "infinity" {
+    if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
         return Some(if neg {
             f64::NEG_INFINITY
         } else {
             f64::INFINITY
         });
     }
-    if lower == "nan" {
+    // Go accepts NaN only without a sign.
+    if s.eq_ignore_ascii_case("nan") {
         return Some(f64::NAN);
     }
-    let magnitude = if let Some(hex) = lower.strip_prefix("0x") {
-        parse_hex_float(hex)?
+    let hex = body.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
+    let magnitude = if hex {
+        parse_hex_float(&body[2..])?
     } else {
         parse_decimal(body)?
     };
@@ -117,6 +118,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         let d = match c {
             b'0'..=b'9' => c - b'0',
             b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
             _ => break,
         };
         last_was_underscore = false;
@@ -127,7 +129,7 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         digits += 1;
         i += 1;
     }
-    if digits == 0 || last_was_underscore || i >= b.len() || b[i] != b'p' {
+    if digits == 0 || last_was_underscore || i >= b.len() || !matches!(b[i], b'p' | b'P') {
         return None;
     }
     i += 1;
@@ -329,6 +331,9 @@ mod tests {
             ("0x1p-2", Some(0.25)),
             ("0x1.8p1", Some(3.0)),
             ("0X_1p4", Some(16.0)),
+            ("0x1.8P1", Some(3.0)),
+            ("0XAp0", Some(10.0)),
+            ("+nan", None),
             ("0x1", None),
             ("1_000", None),
             ("", None),

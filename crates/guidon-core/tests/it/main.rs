@@ -17,3 +17,6 @@ mod validation;
 
 // The Explainer trace: rules tried, segments, constraint values, bucket and boundaries.
 mod explain;
+
+// Evaluation allocates nothing on the heap (counted, not timed).
+mod alloc;
