@@ -79,7 +79,7 @@ fn context() -> HashMap<String, String> {
     .collect()
 }
 
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 200)]
 fn boolean(bencher: divan::Bencher) {
     let snap = snapshot();
     let ctx = context();
@@ -94,7 +94,7 @@ fn boolean(bencher: divan::Bencher) {
     });
 }
 
-#[divan::bench]
+#[divan::bench(sample_count = 500, sample_size = 200)]
 fn variant_three_constraints(bencher: divan::Bencher) {
     let snap = snapshot();
     let ctx = context();
