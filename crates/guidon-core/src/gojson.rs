@@ -4,6 +4,7 @@
 //! and clients compare `variantAttachment` strings byte for byte (some cache on
 //! them). Go's output differs from `serde_json`'s in three ways that matter:
 //! object keys are sorted, `<`, `>`, `&`, U+2028 and U+2029 are escaped as
+//! `\u003c`-style sequences (and `\b`, `\f` as Go ≥ 1.22 writes them), floats
 //! `\u003c`-style sequences, and floats use `strconv.FormatFloat(f, 'f'|'e', -1, 64)`
 //! (so `1.0` is written `1` and `1e21` is written `1e+21`).
 
@@ -87,6 +88,8 @@ fn write_string(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
@@ -110,10 +113,10 @@ mod tests {
 
     #[test]
     fn html_characters_are_escaped() {
-        let v = json!({"html": "<b>&</b>", "ctl": "a\u{1}b\u{2028}"});
+        let v = json!({"html": "<b>&</b>", "ctl": "a\u{1}b\u{2028}\u{8}\u{c}"});
         assert_eq!(
             marshal(&v),
-            r#"{"ctl":"a\u0001b\u2028","html":"\u003cb\u003e\u0026\u003c/b\u003e"}"#
+            r#"{"ctl":"a\u0001b\u2028\b\f","html":"\u003cb\u003e\u0026\u003c/b\u003e"}"#
         );
     }
 

@@ -5,9 +5,10 @@
 //! `2006-01-02`). A Rust parser that is merely "close" changes which users match a
 //! segment, so each Go rule is written down here with its edge cases:
 //!
-//! - [`parse_float`]: decimal and hexadecimal floats, `inf`/`infinity`/`nan` in any
-//!   case with an optional sign, underscores only after a base prefix, and an error
-//!   (not infinity) when a finite literal overflows.
+//! - [`parse_float`]: decimal and hexadecimal floats, `inf`/`infinity` in any
+//!   case with an optional sign, `nan` without one, underscores between digits
+//!   (Go's `underscoreOK`), and an error (not infinity) when a finite literal
+//!   overflows.
 //! - [`parse_bool`]: exactly `1 t T TRUE true True 0 f F FALSE false False`.
 //! - [`parse_datetime`]: RFC 3339 as Go reads it (optional fractional seconds of any
 //!   length, `T` separator, `Z` or `±hh:mm`), else a bare `YYYY-MM-DD` at midnight UTC.
@@ -36,17 +37,61 @@ pub fn parse_float(s: &str) -> Option<f64> {
     if s.eq_ignore_ascii_case("nan") {
         return Some(f64::NAN);
     }
-    let hex = body.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"));
-    let magnitude = if hex {
-        parse_hex_float(&body[2..])?
+    let magnitude = if body.contains('_') {
+        // Underscores may separate digits (or follow a base prefix); Go checks
+        // the whole literal, then ignores them.
+        if !underscores_ok(s) {
+            return None;
+        }
+        let stripped: String = body.chars().filter(|&c| c != '_').collect();
+        unsigned_float(&stripped)?
     } else {
-        parse_decimal(body)?
+        unsigned_float(body)?
     };
     Some(if neg { -magnitude } else { magnitude })
 }
 
-/// Decimal form: digits with an optional `.` and an optional exponent. Go rejects
-/// underscores here (they are only allowed with a base prefix).
+fn unsigned_float(body: &str) -> Option<f64> {
+    match body.get(..2) {
+        Some(p) if p.eq_ignore_ascii_case("0x") => parse_hex_float(&body[2..]),
+        _ => parse_decimal(body),
+    }
+}
+
+/// Go's `underscoreOK`: an underscore must sit between digits, or between a base
+/// prefix and a digit.
+fn underscores_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    // `^` start, `0` digit or base prefix, `_` underscore, `!` anything else.
+    let mut saw = b'^';
+    let mut hex = false;
+    if b.len() >= i + 2
+        && b[i] == b'0'
+        && matches!(b[i + 1].to_ascii_lowercase(), b'b' | b'o' | b'x')
+    {
+        hex = b[i + 1].eq_ignore_ascii_case(&b'x');
+        i += 2;
+        saw = b'0';
+    }
+    for &c in &b[i..] {
+        if c.is_ascii_digit() || (hex && c.is_ascii_hexdigit()) {
+            saw = b'0';
+        } else if c == b'_' {
+            if saw != b'0' {
+                return false;
+            }
+            saw = b'_';
+        } else if saw == b'_' {
+            return false;
+        } else {
+            saw = b'!';
+        }
+    }
+    saw != b'_'
+}
+
+/// Decimal form: digits with an optional `.` and an optional exponent.
 fn parse_decimal(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let mut i = 0;
@@ -86,50 +131,47 @@ fn parse_decimal(s: &str) -> Option<f64> {
     if v.is_infinite() { None } else { Some(v) }
 }
 
-/// Hexadecimal form after `0x`: hex mantissa with optional `.`, and a mandatory
-/// `p` exponent (Go requires it for hex floats). Underscores may separate digits.
+/// Hexadecimal form after `0x`: hex mantissa with an optional `.`, then a
+/// mandatory `p` exponent (Go requires it for hex floats).
+///
+/// The first 60 significant bits are kept exactly; further non-zero digits only
+/// set a sticky bit, so the single rounding to f64 happens in one conversion.
 fn parse_hex_float(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let mut i = 0;
-    let mut mantissa: f64 = 0.0;
-    let mut exp_adjust: i64 = 0;
+    let mut mantissa: u64 = 0;
+    let mut exp: i64 = 0;
     let mut digits = 0;
     let mut seen_dot = false;
-    let mut last_was_underscore = false;
+    let mut sticky = false;
     while i < b.len() {
         let c = b[i];
-        if c == b'_' {
-            if last_was_underscore {
-                return None;
-            }
-            last_was_underscore = true;
-            i += 1;
-            continue;
-        }
         if c == b'.' {
             if seen_dot {
                 return None;
             }
             seen_dot = true;
-            last_was_underscore = false;
             i += 1;
             continue;
         }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => break,
+        let Some(d) = char::from(c).to_digit(16) else {
+            break;
         };
-        last_was_underscore = false;
-        mantissa = mantissa * 16.0 + f64::from(d);
-        if seen_dot {
-            exp_adjust -= 4;
-        }
         digits += 1;
+        if mantissa >> 56 == 0 {
+            mantissa = mantissa * 16 + u64::from(d);
+            if seen_dot {
+                exp -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !seen_dot {
+                exp += 4;
+            }
+        }
         i += 1;
     }
-    if digits == 0 || last_was_underscore || i >= b.len() || !matches!(b[i], b'p' | b'P') {
+    if digits == 0 || i >= b.len() || !matches!(b[i], b'p' | b'P') {
         return None;
     }
     i += 1;
@@ -139,19 +181,42 @@ fn parse_hex_float(s: &str) -> Option<f64> {
         i += 1;
     }
     let start = i;
-    let mut exp: i64 = 0;
-    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
-        if b[i] != b'_' {
-            exp = (exp * 10 + i64::from(b[i] - b'0')).min(1_000_000);
-        }
+    let mut e: i64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        e = (e * 10 + i64::from(b[i] - b'0')).min(1_000_000);
         i += 1;
     }
     if i == start || i != b.len() {
         return None;
     }
-    let exp = if exp_neg { -exp } else { exp } + exp_adjust;
-    let v = mantissa * 2f64.powi(exp.clamp(-2000, 2000) as i32);
+    exp += if exp_neg { -e } else { e };
+    if mantissa == 0 {
+        return Some(0.0);
+    }
+    // Fold the sticky bit into the lowest bit: the mantissa has at least 57
+    // significant bits when it is set, so this only breaks rounding ties.
+    let m = mantissa | u64::from(sticky);
+    let v = scale_by_power_of_two(m as f64, exp);
     if v.is_infinite() { None } else { Some(v) }
+}
+
+/// `x * 2^exp` without intermediate overflow or underflow (exact for normal results).
+fn scale_by_power_of_two(mut x: f64, mut exp: i64) -> f64 {
+    while exp > 1000 {
+        x *= 2f64.powi(1000);
+        exp -= 1000;
+        if x.is_infinite() {
+            return x;
+        }
+    }
+    while exp < -1000 {
+        x *= 2f64.powi(-1000);
+        exp += 1000;
+        if x == 0.0 {
+            return x;
+        }
+    }
+    x * 2f64.powi(exp as i32)
 }
 
 /// Parses a boolean as Go's `strconv.ParseBool` does.
@@ -209,20 +274,34 @@ fn parse_date(s: &str) -> Option<Nanos> {
     Some(Nanos::from(date_part(b)?) * 86_400 * 1_000_000_000)
 }
 
+/// RFC 3339 as Go's `time.Parse(time.RFC3339, s)` accepts it, including what its
+/// lenient fallback parser allows: a one-digit hour, and zone offsets up to
+/// `+24:60`.
 fn parse_rfc3339(s: &str) -> Option<Nanos> {
     let b = s.as_bytes();
-    // 2006-01-02T15:04:05Z is the shortest form.
-    if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 11 || b[10] != b'T' {
         return None;
     }
     let days = date_part(b)?;
-    let (h, mi, sec) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
+    let mut i = 11;
+    let hour_len = if b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        2
+    } else {
+        1
+    };
+    let h = num(b.get(i..i + hour_len)?)?;
+    i += hour_len;
+    if b.get(i) != Some(&b':') || b.get(i + 3) != Some(&b':') {
+        return None;
+    }
+    let mi = num(b.get(i + 1..i + 3)?)?;
+    let sec = num(b.get(i + 4..i + 6)?)?;
+    i += 6;
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let mut i = 19;
     let mut frac: i64 = 0;
-    if b[i] == b'.' || b[i] == b',' {
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
         i += 1;
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -231,11 +310,7 @@ fn parse_rfc3339(s: &str) -> Option<Nanos> {
             }
             i += 1;
         }
-        let n = i - start;
-        if n == 0 {
-            return None;
-        }
-        for _ in n..9 {
+        for _ in (i - start)..9 {
             frac *= 10;
         }
     }
@@ -244,7 +319,7 @@ fn parse_rfc3339(s: &str) -> Option<Nanos> {
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let oh = num(&[*h1, *h2])?;
             let om = num(&[*m1, *m2])?;
-            if oh > 23 || om > 59 {
+            if oh > 24 || om > 60 {
                 return None;
             }
             let o = oh * 3600 + om * 60;
@@ -335,7 +410,19 @@ mod tests {
             ("0XAp0", Some(10.0)),
             ("+nan", None),
             ("0x1", None),
-            ("1_000", None),
+            ("1_000", Some(1000.0)),
+            ("1_23.50_0_0e+1_2", Some(1.235e14)),
+            ("_123.5e+12", None),
+            ("1__23.5e+12", None),
+            ("123_.5e+12", None),
+            ("123.5_e+12", None),
+            ("123.5e+12_", None),
+            ("-_123.5e+12", None),
+            ("0x_1p0", Some(1.0)),
+            ("0x1p_4", None),
+            ("0x1.fffffffffffffp1023", Some(f64::MAX)),
+            ("0x1p-1074", Some(f64::from_bits(1))),
+            ("0x1000000000p-1100", Some(f64::from_bits(1 << 10))),
             ("", None),
             (" 1", None),
             ("1 ", None),
@@ -392,12 +479,28 @@ mod tests {
             "2006-01-02T24:00:00Z",
             "2006-01-02T15:04:60Z",
             "2006-01-02T15:04:05+0100",
+            "2006-01-02T15:04:05+25:00",
+            "2006-01-02T15:04:05+01:61",
+            "2006-01-02T15:4:05Z",
+            "2006-01-02T15:04:05.Z",
+            "2006-01-02T",
             "bar",
             "",
         ] {
             assert_eq!(parse_datetime(bad), None, "{bad:?}");
         }
         assert!(parse_datetime("2004-02-29").is_some());
+        // Go's lenient fallback: one-digit hours, offsets up to +24:60.
+        assert_eq!(
+            parse_datetime("2006-01-02T5:04:05Z"),
+            parse_datetime("2006-01-02T05:04:05Z")
+        );
+        assert_eq!(parse_datetime("2006-01-03T15:04:05+24:00"), Some(base));
+        assert!(parse_datetime("2006-01-02T15:04:05+05:60").is_some());
+        assert_eq!(
+            parse_datetime("2006-01-02T15:04:05,5Z"),
+            Some(base + 500_000_000)
+        );
         assert!(parse_datetime("1900-02-29").is_none());
     }
 

@@ -8,12 +8,12 @@
 //!
 //! Without an index file (or without `include`), Flipt's defaults apply:
 //! `**features.yml`, `**features.yaml`, `**.features.yml`, `**.features.yaml`.
-//! Paths are matched relative to the source root, with `/` separators. Only
-//! `.yml`, `.yaml`, `.json` and extension-less files are ever parsed.
-
-use serde::Deserialize;
+//! Paths are matched relative to the source root, with `/` separators. Selected
+//! files must be `.yml`, `.yaml`, `.json` or extension-less (JSON); anything
+//! else fails the load with `unexpected extension`, as in Flipt.
 
 use crate::glob::{Glob, GlobError};
+use crate::node::Node;
 
 /// File name of the index at the root of a source.
 pub const INDEX_FILE: &str = ".flipt.yml";
@@ -45,16 +45,6 @@ pub enum IndexError {
     /// A glob that does not compile.
     #[error("invalid {INDEX_FILE}: {0}")]
     Glob(#[from] GlobError),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawIndex {
-    version: Option<String>,
-    #[serde(default)]
-    include: Vec<String>,
-    #[serde(default)]
-    exclude: Vec<String>,
 }
 
 impl Default for Index {
@@ -90,26 +80,62 @@ impl Index {
 
     /// Parses the contents of a `.flipt.yml`.
     pub fn parse(text: &str) -> Result<Self, IndexError> {
-        let raw: Option<RawIndex> =
-            serde_saphyr::from_str(text).map_err(|e| IndexError::Parse(e.to_string()))?;
-        let Some(raw) = raw else {
+        let docs = crate::node::parse_yaml(text).map_err(IndexError::Parse)?;
+        let Some(doc) = docs.first() else {
             return Ok(Self::default());
         };
-        if let Some(v) = raw.version.as_deref().filter(|v| *v != "1.0") {
-            return Err(IndexError::Version(v.to_owned()));
+        let Node::Map(entries) = doc else {
+            return Err(IndexError::Parse(format!(
+                "expected a mapping, found {}",
+                doc.kind()
+            )));
+        };
+        let mut include = Vec::new();
+        let mut exclude = Vec::new();
+        for (key, value) in entries {
+            match key.as_str() {
+                "version" => match value.scalar_text() {
+                    Some("1.0") | None => {}
+                    Some(v) => return Err(IndexError::Version(v.to_owned())),
+                },
+                "include" | "exclude" => {
+                    let list = if key == "include" {
+                        &mut include
+                    } else {
+                        &mut exclude
+                    };
+                    match value {
+                        Node::Null => {}
+                        Node::Seq(items) => {
+                            for item in items {
+                                match item.scalar_text() {
+                                    Some(p) => list.push(p.to_owned()),
+                                    None => {
+                                        return Err(IndexError::Parse(format!(
+                                            "{key} must be a list of glob strings"
+                                        )));
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            return Err(IndexError::Parse(format!(
+                                "{key} must be a list of glob strings"
+                            )));
+                        }
+                    }
+                }
+                other => return Err(IndexError::Parse(format!("unknown field {other:?}"))),
+            }
         }
-        Ok(Self::new(&raw.include, &raw.exclude)?)
+        Ok(Self::new(&include, &exclude)?)
     }
 
     /// Whether the file at `path` (relative, `/`-separated) is a flag document.
+    /// As in Flipt, a selected file with an extension other than `.yml`,
+    /// `.yaml` or `.json` is then a load error, not silently skipped.
     pub fn selects(&self, path: &str) -> bool {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let ext_ok = match name.rsplit_once('.') {
-            None => true,
-            Some((_, ext)) => matches!(ext, "yml" | "yaml" | "json"),
-        };
-        ext_ok
-            && path != INDEX_FILE
+        path != INDEX_FILE
             && self.include.iter().any(|g| g.is_match(path))
             && !self.exclude.iter().any(|g| g.is_match(path))
     }
@@ -126,7 +152,7 @@ mod tests {
         assert!(idx.selects("prod/features.yaml"));
         assert!(idx.selects("team.features.yml"));
         assert!(!idx.selects("other.yml"));
-        assert!(!idx.selects("features.txt"));
+        assert!(!idx.selects(".flipt.yml"));
     }
 
     #[test]

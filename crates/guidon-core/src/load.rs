@@ -672,10 +672,13 @@ impl Walker<'_> {
         })
     }
 
+    /// Segment keys of a list; repeats are dropped (Flipt keeps a rule's segments
+    /// in a map, so `[a, a]` is `[a]`).
     fn key_list(&mut self, items: &[Node], path: &str) -> Vec<String> {
-        let mut keys = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             match item.scalar_text() {
+                Some(s) if keys.iter().any(|k| k == s) => {}
                 Some(s) if !s.is_empty() => keys.push(s.to_owned()),
                 _ => {
                     let msg = format!("expected a segment key, found {}", kind_of(item));
@@ -946,6 +949,13 @@ fn parse_file(file: &SourceFile<'_>, namespaces: &mut Vec<RawNamespace>, issues:
         path: String::new(),
         message,
     };
+    let name = file.path.rsplit('/').next().unwrap_or(file.path);
+    if let Some((_, ext)) = name.rsplit_once('.')
+        && !matches!(ext, "yml" | "yaml" | "json")
+    {
+        issues.push(file_issue(format!("unexpected extension: \".{ext}\"")));
+        return;
+    }
     let docs: Vec<Node> = if is_yaml_path(file.path) {
         let Ok(text) = std::str::from_utf8(file.contents) else {
             issues.push(file_issue("file is not valid UTF-8".to_owned()));

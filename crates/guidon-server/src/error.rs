@@ -15,6 +15,8 @@ use guidon_core::EvalError;
 pub enum Code {
     /// 3, HTTP 400.
     InvalidArgument = 3,
+    /// 4, HTTP 504.
+    DeadlineExceeded = 4,
     /// 5, HTTP 404.
     NotFound = 5,
     /// 8, HTTP 429 (413 for an oversized body).

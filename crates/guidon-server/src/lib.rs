@@ -33,7 +33,6 @@ use guidon_source::SnapshotStore;
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
-use tower_http::timeout::TimeoutLayer;
 
 pub use error::{ApiError, Code};
 pub use meta::{BuildInfo, MetaState};
@@ -68,7 +67,7 @@ impl FromRef<AppState> for MetaState {
 /// Settings of the HTTP app.
 #[derive(Debug, Clone, Copy)]
 pub struct AppOptions {
-    /// Longest a request may take before it is answered with 503/timeout.
+    /// Longest a request may take before it is answered with 504.
     pub request_timeout: Duration,
 }
 
@@ -96,6 +95,24 @@ async fn fallback(method: Method) -> Response {
     }
 }
 
+/// Answers 504 `DeadlineExceeded` (with a status body, as Flipt does) when a
+/// request takes longer than `limit`.
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            Code::DeadlineExceeded,
+            "context deadline exceeded",
+        )
+        .into_response(),
+    }
+}
+
 /// The routes with their middleware.
 pub fn router(state: AppState, opts: AppOptions) -> Router {
     Router::new()
@@ -110,9 +127,9 @@ pub fn router(state: AppState, opts: AppOptions) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             opts.request_timeout,
+            deadline,
         ))
         .with_state(state)
 }
@@ -132,4 +149,38 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn slow_requests_get_a_status_body_504() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(20),
+                deadline,
+            ));
+        let res = app
+            .oneshot(Request::builder().uri("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::GATEWAY_TIMEOUT);
+        let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+        assert_eq!(
+            &body[..],
+            br#"{"code":4,"message":"context deadline exceeded","details":[]}"#
+        );
+    }
 }

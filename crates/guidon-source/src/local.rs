@@ -86,11 +86,15 @@ pub struct LocalSource {
     pub poll_interval: Duration,
     /// Quiet period after the last event before reloading.
     pub debounce: Duration,
+    /// Longest a stream of events can postpone a reload.
+    pub max_debounce: Duration,
+    /// Pause between the two reads that must agree before a change is used.
+    pub settle: Duration,
 }
 
 impl LocalSource {
     /// A source for `root` with default timings (watch on, poll every 10 s,
-    /// 200 ms debounce).
+    /// 200 ms debounce capped at 1 s, 50 ms settle).
     pub fn new(root: impl Into<PathBuf>, options: CompileOptions) -> Self {
         Self {
             root: root.into(),
@@ -98,6 +102,8 @@ impl LocalSource {
             watch: true,
             poll_interval: Duration::from_secs(10),
             debounce: Duration::from_millis(200),
+            max_debounce: Duration::from_secs(1),
+            settle: Duration::from_millis(50),
         }
     }
 
@@ -108,13 +114,27 @@ impl LocalSource {
 
     /// Reads and compiles once (blocking), publishing into `store` when the
     /// revision changed. Returns whether a new snapshot was published.
+    ///
+    /// A changed directory is read again after `settle` and only used once two
+    /// reads agree, so a file caught half-written (an editor truncating, then
+    /// writing) is never compiled, let alone served.
     pub fn reload(&self, store: &SnapshotStore) -> Result<bool, SourceError> {
-        let result = self.read().and_then(|files| {
-            if files.revision == store.load().revision {
-                return Ok(None);
+        let result = self.read().and_then(|mut files| {
+            let current = store.load().revision.clone();
+            for _ in 0..5 {
+                if files.revision == current {
+                    return Ok(None);
+                }
+                std::thread::sleep(self.settle);
+                let again = self.read()?;
+                if again.revision == files.revision {
+                    let snapshot = files.compile(self.options)?;
+                    return Ok(Some((snapshot, files.revision)));
+                }
+                files = again;
             }
-            let snapshot = files.compile(self.options)?;
-            Ok(Some((snapshot, files.revision)))
+            debug!("flag files still changing; will retry on the next event or poll");
+            Ok(None)
         });
         match result {
             Ok(None) => {
@@ -158,10 +178,14 @@ impl LocalSource {
                 () = &mut shutdown => break,
                 _ = poll.tick() => {}
                 Some(()) = rx.recv() => {
-                    // Debounce: wait until no event arrived for `debounce`.
+                    // Debounce: wait until no event arrived for `debounce`, but
+                    // never longer than `max_debounce` in all.
+                    let deadline = tokio::time::Instant::now() + this.max_debounce;
                     loop {
                         tokio::select! {
+                            () = &mut shutdown => return,
                             () = tokio::time::sleep(this.debounce) => break,
+                            () = tokio::time::sleep_until(deadline) => break,
                             Some(()) = rx.recv() => continue,
                         }
                     }
@@ -180,17 +204,44 @@ impl LocalSource {
     }
 }
 
+/// Whether an event path can affect the flags: anything except what lies in
+/// hidden directories (`.git`, ConfigMap internals), which the walk skips too.
+fn relevant(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return true;
+    };
+    let mut parts = rel.components().peekable();
+    while let Some(part) = parts.next() {
+        let hidden = part
+            .as_os_str()
+            .to_str()
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden && parts.peek().is_some() {
+            return false;
+        }
+    }
+    true
+}
+
 fn start_watcher(root: &Path, tx: mpsc::Sender<()>) -> notify::Result<notify::RecommendedWatcher> {
     use notify::Watcher;
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
+    let filter_root = root.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(ev) = event
-            && !matches!(ev.kind, notify::EventKind::Access(_))
-        {
+        let wanted = match &event {
+            Ok(ev) => {
+                !matches!(ev.kind, notify::EventKind::Access(_))
+                    && (ev.paths.is_empty() || ev.paths.iter().any(|p| relevant(&filter_root, p)))
+            }
+            // A watcher error (e.g. queue overflow) may hide changes: reload.
+            Err(_) => true,
+        };
+        if wanted {
             // A full channel already means "reload pending".
             let _ = tx.try_send(());
         }
     })?;
-    watcher.watch(root, notify::RecursiveMode::Recursive)?;
+    watcher.watch(&root, notify::RecursiveMode::Recursive)?;
     Ok(watcher)
 }
 
@@ -343,6 +394,57 @@ mod tests {
         assert!(!st.degraded && st.last_error.is_none());
         assert_ne!(st.revision, rev1);
         assert_eq!((st.flags, st.namespaces), (1, 1));
+    }
+
+    #[test]
+    fn events_in_hidden_directories_are_ignored() {
+        let root = Path::new("/srv/flags");
+        assert!(relevant(root, Path::new("/srv/flags/features.yml")));
+        assert!(relevant(root, Path::new("/srv/flags/.flipt.yml")));
+        assert!(relevant(root, Path::new("/srv/flags/team/a.features.yml")));
+        assert!(relevant(root, Path::new("/srv/flags/.hidden-dir")));
+        assert!(!relevant(root, Path::new("/srv/flags/.git/index.lock")));
+        assert!(!relevant(
+            root,
+            Path::new("/srv/flags/..2026_01_01/features.yml")
+        ));
+        assert!(relevant(Path::new("/elsewhere"), Path::new("/srv/x")));
+    }
+
+    #[tokio::test]
+    async fn a_stream_of_events_cannot_postpone_reloads_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("features.yml"), V1).unwrap();
+        let mut src = LocalSource::new(dir.path(), CompileOptions::default());
+        src.poll_interval = Duration::from_secs(3600);
+        src.max_debounce = Duration::from_millis(500);
+        let store = store();
+        src.reload(&store).unwrap();
+        let mut version = store.subscribe();
+        version.mark_unchanged();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(src.run(Arc::clone(&store), async {
+            let _ = stop_rx.await;
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        std::fs::write(dir.path().join("features.yml"), V2).unwrap();
+        // Something else keeps writing every 50 ms (shorter than the debounce).
+        let noise = dir.path().join("app.log");
+        let started = std::time::Instant::now();
+        while !version.has_changed().unwrap() {
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "reload postponed by the event stream"
+            );
+            std::fs::write(&noise, format!("{:?}", started.elapsed())).unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(enabled(&store));
+        stop_tx.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), task)
+            .await
+            .expect("stops promptly")
+            .unwrap();
     }
 
     #[test]

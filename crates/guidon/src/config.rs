@@ -179,7 +179,16 @@ fn check_file(
                     ignored.push(key);
                 }
             }
-            Some(Section(children)) => check_file(v, children, &key, path, ignored)?,
+            Some(Section(children)) => match v {
+                Value::Object(_) | Value::Null => check_file(v, children, &key, path, ignored)?,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        key,
+                        origin: format!("file {}", path.display()),
+                        message: format!("expected a mapping of settings, found {other}"),
+                    });
+                }
+            },
         }
     }
     Ok(())
@@ -287,7 +296,7 @@ fn get_path<'a>(root: &'a Value, key: &str) -> Option<&'a Value> {
 pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     if let Ok(secs) = s.parse::<f64>() {
-        return (secs >= 0.0 && secs.is_finite()).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let mut total = 0f64;
     let mut rest = s;
@@ -315,7 +324,7 @@ pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
         total += n * scale;
         rest = &rest[unit_end..];
     }
-    Some(Duration::from_secs_f64(total))
+    Duration::try_from_secs_f64(total).ok()
 }
 
 struct Reader<'a> {
@@ -385,6 +394,16 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    fn positive_duration(&self, key: &str, default: Duration) -> Result<Duration, ConfigError> {
+        let d = self.duration(key, default)?;
+        if d.is_zero() {
+            return Err(self.invalid(key, "must be greater than zero".to_owned()));
+        }
+        Ok(d)
+    }
+}
+
 impl Config {
     /// Loads the configuration from `file` (or Flipt's default locations when
     /// `None`), the environment `env`, and `overrides`.
@@ -436,6 +455,10 @@ impl Config {
         let mut env: Vec<(String, String)> = env.into_iter().collect();
         env.sort_by_key(|(k, _)| (k.starts_with("GUIDON_"), k.clone()));
         for (name, value) in env {
+            // As in Flipt (viper), an empty variable is as good as unset.
+            if value.is_empty() {
+                continue;
+            }
             let Some(rest) = name
                 .strip_prefix("FLIPT_")
                 .or_else(|| name.strip_prefix("GUIDON_"))
@@ -507,12 +530,25 @@ impl Config {
             }
         };
         let log_level = r.string("log.level", "info")?.to_ascii_lowercase();
-        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
-            return Err(r.invalid(
-                "log.level",
-                format!("expected debug, info, warn or error, found {log_level:?}"),
-            ));
-        }
+        // Flipt's (zap) level names; a tracing directive (`guidon=debug`) is
+        // accepted too, but a bare unknown word is a typo, not a target name.
+        let log_level = match log_level.as_str() {
+            "debug" | "info" | "warn" | "error" | "trace" => log_level,
+            "warning" => "warn".to_owned(),
+            "dpanic" | "panic" | "fatal" => "error".to_owned(),
+            directive
+                if directive.contains('=')
+                    && tracing_subscriber::EnvFilter::try_new(directive).is_ok() =>
+            {
+                log_level
+            }
+            other => {
+                return Err(r.invalid(
+                    "log.level",
+                    format!("expected debug, info, warn or error, found {other:?}"),
+                ));
+            }
+        };
         let protocol = r.string("server.protocol", "http")?;
         if protocol != "http" {
             return Err(r.invalid(
@@ -556,7 +592,8 @@ impl Config {
             host: r.string("server.host", "0.0.0.0")?,
             http_port: r.port("server.http_port", 8080)?,
             shutdown_timeout: r.duration("server.shutdown_timeout", Duration::from_secs(15))?,
-            request_timeout: r.duration("server.request_timeout", Duration::from_secs(30))?,
+            request_timeout: r
+                .positive_duration("server.request_timeout", Duration::from_secs(30))?,
             storage_type,
             local_path: PathBuf::from(r.string("storage.local.path", ".")?),
             local_watch: r.bool("storage.local.watch", true)?,
@@ -707,6 +744,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.unknown_env, ["FLIPT_SERVR_HOST"]);
+    }
+
+    #[test]
+    fn review_cases_fail_or_pass_cleanly() {
+        let f = file("");
+        let load = |pairs: &[(&str, &str)]| {
+            Config::load(Some(f.path()), env(pairs), &Overrides::default())
+        };
+        // Overflowing and zero durations are errors naming the key, not panics.
+        let e = load(&[("GUIDON_SERVER_REQUEST_TIMEOUT", "1e20")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.request_timeout"), "{e}");
+        let e = load(&[("GUIDON_SERVER_REQUEST_TIMEOUT", "0s")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("server.request_timeout") && e.contains("greater than zero"),
+            "{e}"
+        );
+        // Level typos are caught; Flipt's names are accepted.
+        let e = load(&[("FLIPT_LOG_LEVEL", "inof")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("log.level"), "{e}");
+        assert_eq!(
+            load(&[("FLIPT_LOG_LEVEL", "FATAL")]).unwrap().log_level,
+            "error"
+        );
+        assert_eq!(
+            load(&[("FLIPT_LOG_LEVEL", "guidon=debug")])
+                .unwrap()
+                .log_level,
+            "guidon=debug"
+        );
+        // Empty variables are ignored.
+        let c = load(&[
+            ("FLIPT_SERVER_HTTP_PORT", ""),
+            ("FLIPT_STORAGE_LOCAL_PATH", ""),
+        ])
+        .unwrap();
+        assert_eq!((c.http_port, c.local_path), (8080, PathBuf::from(".")));
+        // A section given as a plain value is an error, not silently ignored.
+        let g = file("storage:\n  local: /srv/flags\n");
+        let e = Config::load(Some(g.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("storage.local"), "{e}");
     }
 
     #[test]

@@ -1173,3 +1173,40 @@ segments:
         b(true, Reason::Match, &["s"])
     );
 }
+
+#[test]
+fn repeated_segment_keys_count_once() {
+    // Flipt keeps a rule's segments in a map: `[s, s]` is one segment.
+    let s = crate::util::snapshot(
+        r#"
+flags:
+  - key: f
+    name: F
+    enabled: true
+    variants: [{key: x, name: X}]
+    rules:
+      - segment: {keys: [s, s], operator: AND_SEGMENT_OPERATOR}
+        distributions: [{variant: x, rollout: 100}]
+segments:
+  - key: s
+    name: S
+"#,
+    );
+    assert_eq!(
+        crate::util::variant(&s, "f", "e", &[]),
+        crate::util::v(true, Reason::Match, "x", &["s"])
+    );
+}
+
+#[test]
+fn unexpected_extensions_are_errors() {
+    let err =
+        crate::util::load_files(&[("flags.txt", "flags: []")], Bucketing::default()).unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].file, "flags.txt");
+    assert_eq!(err.issues[0].message, "unexpected extension: \".txt\"");
+    // No extension means JSON.
+    assert!(
+        crate::util::load_files(&[("flags", r#"{"flags": []}"#)], Bucketing::default()).is_ok()
+    );
+}
