@@ -24,14 +24,40 @@ PID=$!
 for _ in $(seq 100); do "$BIN" health --url "http://127.0.0.1:$PORT" >/dev/null 2>&1 && break; sleep 0.1; done
 echo "RSS after start (1,000 flags): $(grep VmRSS /proc/$PID/status | awk '{print $2" "$3}')"
 
-run() {
-  echo; echo "== $1"
-  shift
-  taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$@" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx'
+# One run: prints requests/s and p99 (ms) of wrk against one endpoint.
+measure() {
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$@" | awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +99%/ {p=$2; if (p ~ /us$/) {sub(/us$/, "", p); p=p/1000} else if (p ~ /ms$/) {sub(/ms$/, "", p)} else if (p ~ /s$/) {sub(/s$/, "", p); p=p*1000}; p99=p}
+    /Non-2xx/ {bad=$NF}
+    END {printf "%d %.2f %s\n", rps, p99, (bad == "" ? 0 : bad)}'
 }
-run "POST /evaluate/v1/boolean" -s bench/boolean.lua "http://127.0.0.1:$PORT/evaluate/v1/boolean"
-run "POST /evaluate/v1/variant" -s bench/variant.lua "http://127.0.0.1:$PORT/evaluate/v1/variant"
-run "GET /health" "http://127.0.0.1:$PORT/health"
+# A short warm-up so the first measured run does not pay for page faults and
+# allocator growth.
+taskset -c 1 wrk -t1 -c"$CONNS" -d3s -s bench/boolean.lua "http://127.0.0.1:$PORT/evaluate/v1/boolean" >/dev/null
+# The VM is shared, so single runs swing by ±15%: interleave the endpoints over
+# ROUNDS rounds and report medians.
+ROUNDS="${ROUNDS:-3}"
+: > "$DIR/results"
+for r in $(seq "$ROUNDS"); do
+  echo "health $(measure "http://127.0.0.1:$PORT/health")" >> "$DIR/results"
+  echo "boolean $(measure -s bench/boolean.lua "http://127.0.0.1:$PORT/evaluate/v1/boolean")" >> "$DIR/results"
+  echo "variant $(measure -s bench/variant.lua "http://127.0.0.1:$PORT/evaluate/v1/variant")" >> "$DIR/results"
+done
+echo
+echo "round by round (endpoint req/s p99-ms non-2xx):"
+cat "$DIR/results"
+python3 - "$DIR/results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+med = {}
+for name in ("health", "boolean", "variant"):
+    rps = [int(r[1]) for r in rows if r[0] == name]
+    p99 = [float(r[2]) for r in rows if r[0] == name]
+    med[name] = statistics.median(rps)
+    print(f"{name:8s} median {med[name]:>9,.0f} req/s   p99 median {statistics.median(p99):.2f} ms   (runs: {', '.join(f'{x:,}' for x in rps)})")
+print(f"boolean / health: {med['boolean'] / med['health']:.1%}")
+PY
 echo
 echo "RSS after load: $(grep VmRSS /proc/$PID/status | awk '{print $2" "$3}'), peak $(grep VmHWM /proc/$PID/status | awk '{print $2" "$3}')"
 

@@ -369,23 +369,40 @@ pub fn format_rfc3339(secs: i64, nanos: u32) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut out = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    );
+    // Written digit by digit into one allocation: this runs on every response.
+    let mut out = String::with_capacity(30);
+    push_digits(&mut out, y.unsigned_abs(), 4);
+    for (sep, v) in [
+        ('-', m),
+        ('-', d),
+        ('T', rem / 3600),
+        (':', (rem / 60) % 60),
+        (':', rem % 60),
+    ] {
+        out.push(sep);
+        push_digits(&mut out, v.unsigned_abs(), 2);
+    }
     if nanos != 0 {
+        out.push('.');
+        let nanos = u64::from(nanos);
         if nanos.is_multiple_of(1_000_000) {
-            out.push_str(&format!(".{:03}", nanos / 1_000_000));
+            push_digits(&mut out, nanos / 1_000_000, 3);
         } else if nanos.is_multiple_of(1_000) {
-            out.push_str(&format!(".{:06}", nanos / 1_000));
+            push_digits(&mut out, nanos / 1_000, 6);
         } else {
-            out.push_str(&format!(".{nanos:09}"));
+            push_digits(&mut out, nanos, 9);
         }
     }
     out.push('Z');
     out
+}
+
+/// Appends the lowest `width` decimal digits of `v`, zero-padded.
+fn push_digits(out: &mut String, v: u64, width: u32) {
+    for p in (0..width).rev() {
+        let digit = (v / 10u64.pow(p)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 #[cfg(test)]

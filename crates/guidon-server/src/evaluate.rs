@@ -8,7 +8,8 @@
 //! camelCase names in proto field order, enums as names, the request id echoed or
 //! a fresh UUID, an RFC 3339 timestamp and a float duration in milliseconds.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -16,11 +17,12 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use guidon_core::{AnyResult, BooleanResult, EvalRequest, SegmentKeys, VariantResult};
+use guidon_core::{AnyResult, BooleanResult, EvalRequest, SegmentKeys, Snapshot, VariantResult};
 use guidon_source::SnapshotStore;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::ApiError;
@@ -37,66 +39,157 @@ where
         .route("/evaluate/v1/batch", post(batch))
 }
 
-fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+/// A JSON string field as grpc-gateway reads it: `null` means empty, and the
+/// text is borrowed from the body when it has no escapes.
+#[derive(Debug, Default, Clone)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
 }
 
-fn context_map<'de, D>(d: D) -> Result<HashMap<String, String>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let raw: Option<HashMap<String, Option<String>>> = Option::deserialize(d)?;
-    Ok(raw
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.unwrap_or_default()))
-        .collect())
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Text::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Text::default())
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The evaluation context (`map<string, string>`): `null` means empty, a `null`
+/// value means `""`, and a repeated key keeps its last value (Go map semantics).
+#[derive(Debug, Default)]
+pub struct ContextMap<'a>(pub Vec<(Text<'a>, Text<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ContextMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ContextMap<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of strings to strings")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ContextMap::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ContextMap::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(Text<'de>, Text<'de>)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Text<'de>, Text<'de>>()? {
+                    match entries.iter_mut().find(|(ek, _)| **ek == *k) {
+                        Some(slot) => slot.1 = v,
+                        None => entries.push((k, v)),
+                    }
+                }
+                Ok(ContextMap(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl guidon_core::Context for ContextMap<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| **k == *key).map(|(_, v)| &**v)
+    }
 }
 
 /// `flipt.evaluation.EvaluationRequest`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct EvaluationRequest {
+pub struct EvaluationRequest<'a> {
     /// Echoed in the response; generated when empty.
-    #[serde(alias = "request_id", deserialize_with = "null_default")]
-    pub request_id: String,
+    #[serde(borrow, alias = "request_id")]
+    pub request_id: Text<'a>,
     /// Namespace key; empty means `default`.
-    #[serde(alias = "namespace_key", deserialize_with = "null_default")]
-    pub namespace_key: String,
+    #[serde(borrow, alias = "namespace_key")]
+    pub namespace_key: Text<'a>,
     /// Flag key.
-    #[serde(alias = "flag_key", deserialize_with = "null_default")]
-    pub flag_key: String,
+    #[serde(borrow, alias = "flag_key")]
+    pub flag_key: Text<'a>,
     /// Entity id.
-    #[serde(alias = "entity_id", deserialize_with = "null_default")]
-    pub entity_id: String,
+    #[serde(borrow, alias = "entity_id")]
+    pub entity_id: Text<'a>,
     /// Context.
-    #[serde(deserialize_with = "context_map")]
-    pub context: HashMap<String, String>,
+    #[serde(borrow)]
+    pub context: ContextMap<'a>,
     /// Storage reference (ignored by declarative local storage).
-    #[serde(deserialize_with = "null_default")]
-    pub reference: String,
+    #[serde(borrow)]
+    pub reference: Text<'a>,
     /// Flipt v2 environment key.
-    #[serde(alias = "environment_key", deserialize_with = "null_default")]
-    pub environment_key: String,
+    #[serde(borrow, alias = "environment_key")]
+    pub environment_key: Text<'a>,
+}
+
+/// A list that may be `null`.
+#[derive(Debug, Default)]
+pub struct List<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default()))
+    }
 }
 
 /// `flipt.evaluation.BatchEvaluationRequest`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct BatchEvaluationRequest {
+pub struct BatchEvaluationRequest<'a> {
     /// Echoed in the response; generated when empty.
-    #[serde(alias = "request_id", deserialize_with = "null_default")]
-    pub request_id: String,
+    #[serde(borrow, alias = "request_id")]
+    pub request_id: Text<'a>,
     /// The evaluations.
-    #[serde(deserialize_with = "null_default")]
-    pub requests: Vec<EvaluationRequest>,
+    #[serde(borrow)]
+    pub requests: List<EvaluationRequest<'a>>,
     /// Storage reference (ignored by declarative local storage).
-    #[serde(deserialize_with = "null_default")]
-    pub reference: String,
+    #[serde(borrow)]
+    pub reference: Text<'a>,
+}
+
+/// The `X-Flipt-Namespace` header, read without copying the header map.
+#[derive(Debug)]
+pub struct NamespaceHeader(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NamespaceHeader {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .headers
+                .get("x-flipt-namespace")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+        ))
+    }
 }
 
 fn decode<'a, T: Deserialize<'a> + Default>(body: &'a [u8]) -> Result<T, ApiError> {
@@ -198,11 +291,12 @@ impl Finish {
     }
 }
 
-fn request_id(given: &str) -> String {
+/// The request id to echo: the given one, or a new UUID v4 written into `buf`.
+fn request_id<'a>(given: &'a str, buf: &'a mut [u8; 36]) -> &'a str {
     if given.is_empty() {
-        uuid::Uuid::new_v4().to_string()
+        uuid::Uuid::new_v4().hyphenated().encode_lower(buf)
     } else {
-        given.to_owned()
+        given
     }
 }
 
@@ -215,27 +309,28 @@ pub(crate) fn json(body: Vec<u8>) -> Response {
     res
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<Response, ApiError> {
-    serde_json::to_vec(v).map(json).map_err(|e| {
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
+    // Sized for a typical evaluation response, so serialising does not regrow.
+    let mut body = Vec::with_capacity(384);
+    serde_json::to_writer(&mut body, v).map_err(|e| {
         ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
             crate::error::Code::Internal,
             e.to_string(),
         )
-    })
+    })?;
+    Ok(body)
 }
 
-fn fill_namespace(req: &mut EvaluationRequest, headers: &HeaderMap) {
+fn fill_namespace<'a>(req: &mut EvaluationRequest<'a>, header: Option<&'a str>) {
     if req.namespace_key.is_empty()
-        && let Some(ns) = headers
-            .get("x-flipt-namespace")
-            .and_then(|v| v.to_str().ok())
+        && let Some(ns) = header
     {
-        req.namespace_key = ns.to_owned();
+        req.namespace_key = Text(Cow::Borrowed(ns));
     }
 }
 
-fn eval_req(r: &EvaluationRequest) -> EvalRequest<'_, HashMap<String, String>> {
+fn eval_req<'r>(r: &'r EvaluationRequest<'_>) -> EvalRequest<'r, ContextMap<'r>> {
     EvalRequest {
         namespace: &r.namespace_key,
         flag: &r.flag_key,
@@ -282,55 +377,85 @@ fn boolean_body<'a>(
 
 async fn variant(
     State(store): State<Arc<SnapshotStore>>,
-    headers: HeaderMap,
+    header: NamespaceHeader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let start = Instant::now();
-    let mut req: EvaluationRequest = decode(&body?)?;
-    fill_namespace(&mut req, &headers);
-    let published = store.load();
-    let res = published.snapshot.variant(&eval_req(&req))?;
-    let id = request_id(&req.request_id);
-    let fin = Finish::since(start);
-    to_json(&variant_body(&res, &res.segment_keys, &id, &fin))
+    variant_json(&store.load().snapshot, &body?, header.0.as_deref()).map(json)
 }
 
 async fn boolean(
     State(store): State<Arc<SnapshotStore>>,
-    headers: HeaderMap,
+    header: NamespaceHeader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let start = Instant::now();
-    let mut req: EvaluationRequest = decode(&body?)?;
-    fill_namespace(&mut req, &headers);
-    let published = store.load();
-    let res = published.snapshot.boolean(&eval_req(&req))?;
-    let id = request_id(&req.request_id);
-    let fin = Finish::since(start);
-    to_json(&boolean_body(&res, &res.segment_keys, &id, &fin))
+    boolean_json(&store.load().snapshot, &body?, header.0.as_deref()).map(json)
 }
 
 async fn batch(
     State(store): State<Arc<SnapshotStore>>,
-    headers: HeaderMap,
+    header: NamespaceHeader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    batch_json(&store.load().snapshot, &body?, header.0.as_deref()).map(json)
+}
+
+/// Answers a `/evaluate/v1/variant` request body (`namespace` is the
+/// `X-Flipt-Namespace` header, used when the body names none).
+pub fn variant_json(
+    snapshot: &Snapshot,
+    body: &[u8],
+    namespace: Option<&str>,
+) -> Result<Vec<u8>, ApiError> {
     let start = Instant::now();
-    let mut batch: BatchEvaluationRequest = decode(&body?)?;
-    for r in &mut batch.requests {
-        fill_namespace(r, &headers);
+    let mut req: EvaluationRequest<'_> = decode(body)?;
+    fill_namespace(&mut req, namespace);
+    let res = snapshot.variant(&eval_req(&req))?;
+    let mut buf = [0u8; 36];
+    let id = request_id(&req.request_id, &mut buf);
+    let fin = Finish::since(start);
+    to_json(&variant_body(&res, &res.segment_keys, id, &fin))
+}
+
+/// Answers a `/evaluate/v1/boolean` request body.
+pub fn boolean_json(
+    snapshot: &Snapshot,
+    body: &[u8],
+    namespace: Option<&str>,
+) -> Result<Vec<u8>, ApiError> {
+    let start = Instant::now();
+    let mut req: EvaluationRequest<'_> = decode(body)?;
+    fill_namespace(&mut req, namespace);
+    let res = snapshot.boolean(&eval_req(&req))?;
+    let mut buf = [0u8; 36];
+    let id = request_id(&req.request_id, &mut buf);
+    let fin = Finish::since(start);
+    to_json(&boolean_body(&res, &res.segment_keys, id, &fin))
+}
+
+/// Answers a `/evaluate/v1/batch` request body.
+pub fn batch_json(
+    snapshot: &Snapshot,
+    body: &[u8],
+    namespace: Option<&str>,
+) -> Result<Vec<u8>, ApiError> {
+    let start = Instant::now();
+    let mut batch: BatchEvaluationRequest<'_> = decode(body)?;
+    for r in &mut batch.requests.0 {
+        fill_namespace(r, namespace);
     }
-    let published = store.load();
     let results: Vec<_> = batch
         .requests
+        .0
         .iter()
-        .map(|r| published.snapshot.evaluate(&eval_req(r)))
+        .map(|r| snapshot.evaluate(&eval_req(r)))
         .collect::<Vec<_>>();
     // Not-found items become error items; nothing else can fail per item.
-    let id = request_id(&batch.request_id);
+    let mut buf = [0u8; 36];
+    let id = request_id(&batch.request_id, &mut buf);
     let fin = Finish::since(start);
     let responses = batch
         .requests
+        .0
         .iter()
         .zip(&results)
         .map(|(r, res)| match res {
@@ -367,7 +492,7 @@ async fn batch(
         })
         .collect();
     to_json(&BatchResponse {
-        request_id: &id,
+        request_id: id,
         responses,
         request_duration_millis: fin.millis,
     })
