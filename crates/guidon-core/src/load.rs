@@ -46,6 +46,16 @@ pub struct SourceFile<'a> {
     pub contents: &'a [u8],
 }
 
+impl<'a> SourceFile<'a> {
+    /// Views `(path, contents)` pairs as source files.
+    pub fn from_pairs(files: &'a [(String, Vec<u8>)]) -> Vec<Self> {
+        files
+            .iter()
+            .map(|(path, contents)| Self { path, contents })
+            .collect()
+    }
+}
+
 /// One validation problem.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Issue {

@@ -399,6 +399,27 @@ async fn batch(
     batch_json(&store.load().snapshot, &body?, header.0.as_deref()).map(json)
 }
 
+/// Decodes one evaluation request, evaluates it with `eval`, and writes the
+/// response with `render` (given the result, the request id and the finish time).
+fn single<'s, R>(
+    snapshot: &'s Snapshot,
+    body: &[u8],
+    namespace: Option<&str>,
+    eval: impl FnOnce(
+        &'s Snapshot,
+        &EvalRequest<'_, ContextMap<'_>>,
+    ) -> Result<R, guidon_core::EvalError>,
+    render: impl FnOnce(&R, &str, &Finish) -> Result<Vec<u8>, ApiError>,
+) -> Result<Vec<u8>, ApiError> {
+    let start = Instant::now();
+    let mut req: EvaluationRequest<'_> = decode(body)?;
+    fill_namespace(&mut req, namespace);
+    let res = eval(snapshot, &eval_req(&req))?;
+    let mut buf = [0u8; 36];
+    let id = request_id(&req.request_id, &mut buf);
+    render(&res, id, &Finish::since(start))
+}
+
 /// Answers a `/evaluate/v1/variant` request body (`namespace` is the
 /// `X-Flipt-Namespace` header, used when the body names none).
 pub fn variant_json(
@@ -406,14 +427,13 @@ pub fn variant_json(
     body: &[u8],
     namespace: Option<&str>,
 ) -> Result<Vec<u8>, ApiError> {
-    let start = Instant::now();
-    let mut req: EvaluationRequest<'_> = decode(body)?;
-    fill_namespace(&mut req, namespace);
-    let res = snapshot.variant(&eval_req(&req))?;
-    let mut buf = [0u8; 36];
-    let id = request_id(&req.request_id, &mut buf);
-    let fin = Finish::since(start);
-    to_json(&variant_body(&res, &res.segment_keys, id, &fin))
+    single(
+        snapshot,
+        body,
+        namespace,
+        |s, r| s.variant(r),
+        |res, id, fin| to_json(&variant_body(res, &res.segment_keys, id, fin)),
+    )
 }
 
 /// Answers a `/evaluate/v1/boolean` request body.
@@ -422,14 +442,13 @@ pub fn boolean_json(
     body: &[u8],
     namespace: Option<&str>,
 ) -> Result<Vec<u8>, ApiError> {
-    let start = Instant::now();
-    let mut req: EvaluationRequest<'_> = decode(body)?;
-    fill_namespace(&mut req, namespace);
-    let res = snapshot.boolean(&eval_req(&req))?;
-    let mut buf = [0u8; 36];
-    let id = request_id(&req.request_id, &mut buf);
-    let fin = Finish::since(start);
-    to_json(&boolean_body(&res, &res.segment_keys, id, &fin))
+    single(
+        snapshot,
+        body,
+        namespace,
+        |s, r| s.boolean(r),
+        |res, id, fin| to_json(&boolean_body(res, &res.segment_keys, id, fin)),
+    )
 }
 
 /// Answers a `/evaluate/v1/batch` request body.

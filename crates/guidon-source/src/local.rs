@@ -64,12 +64,7 @@ pub struct Files {
 impl Files {
     /// Compiles the files into a snapshot.
     pub fn compile(&self, opts: CompileOptions) -> Result<Snapshot, LoadError> {
-        let sources: Vec<SourceFile<'_>> = self
-            .files
-            .iter()
-            .map(|(path, contents)| SourceFile { path, contents })
-            .collect();
-        guidon_core::load(&sources, opts)
+        guidon_core::load(&SourceFile::from_pairs(&self.files), opts)
     }
 }
 

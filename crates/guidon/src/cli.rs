@@ -293,13 +293,7 @@ fn read_inputs(path: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 
 fn compile_inputs(path: &Path, opts: CompileOptions) -> anyhow::Result<Snapshot> {
     let files = read_inputs(path)?;
-    let sources: Vec<SourceFile<'_>> = files
-        .iter()
-        .map(|(p, c)| SourceFile {
-            path: p,
-            contents: c,
-        })
-        .collect();
+    let sources = SourceFile::from_pairs(&files);
     Ok(guidon_core::load(&sources, opts)?)
 }
 
@@ -320,13 +314,7 @@ fn validate(a: ValidateArgs) -> anyhow::Result<ExitCode> {
             files.push((shown, contents));
         }
     }
-    let sources: Vec<SourceFile<'_>> = files
-        .iter()
-        .map(|(p, c)| SourceFile {
-            path: p,
-            contents: c,
-        })
-        .collect();
+    let sources = SourceFile::from_pairs(&files);
     let issues: Vec<Issue> = guidon_core::validate(&sources);
     match a.format {
         Format::Json => {
