@@ -15,9 +15,18 @@
 //! Invariant for every source: a snapshot that fails to load never replaces the
 //! one being served; the failure is recorded in the status instead.
 //!
-//! Deliberately left out (for now): S3, git and database sources.
+//! - [`poll`]: the loop shared by remote sources ([`poll::Fetcher`],
+//!   [`poll::run_poller`]): jittered polling, backoff, SIGHUP re-polls.
+//! - [`s3`] (feature `s3`): S3 and S3-compatible buckets, conditional GETs.
+//! - [`cache`]: last-known-good snapshots on disk (`storage.cache_dir`).
+//!
+//! Deliberately left out (for now): database sources.
 
+pub mod cache;
 pub mod local;
+pub mod poll;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod store;
 
 pub use local::{LocalSource, SourceError};

@@ -50,6 +50,19 @@ pub enum SourceError {
     /// The documents are invalid.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The last-known-good cache could not be read.
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    /// Object storage failed.
+    #[cfg(feature = "s3")]
+    #[error("object storage: {0}")]
+    ObjectStore(#[from] object_store::Error),
+    /// A git command failed.
+    #[error("git: {0}")]
+    Git(String),
+    /// A background task failed.
+    #[error("reload task failed: {0}")]
+    Task(String),
 }
 
 /// The files of one revision of a directory.
@@ -62,6 +75,22 @@ pub struct Files {
 }
 
 impl Files {
+    /// Files in the given order, with their revision (SHA-1 hex over every path
+    /// and content).
+    pub fn new(files: Vec<(String, Vec<u8>)>) -> Self {
+        let mut hasher = sha1_smol::Sha1::new();
+        for (rel, contents) in &files {
+            hasher.update(rel.as_bytes());
+            hasher.update(&[0]);
+            hasher.update(&(contents.len() as u64).to_le_bytes());
+            hasher.update(contents);
+        }
+        Self {
+            files,
+            revision: hasher.digest().to_string(),
+        }
+    }
+
     /// Compiles the files into a snapshot.
     pub fn compile(&self, opts: CompileOptions) -> Result<Snapshot, LoadError> {
         guidon_core::load(&SourceFile::from_pairs(&self.files), opts)
@@ -114,39 +143,38 @@ impl LocalSource {
     /// reads agree, so a file caught half-written (an editor truncating, then
     /// writing) is never compiled, let alone served.
     pub fn reload(&self, store: &SnapshotStore) -> Result<bool, SourceError> {
-        let result = self.read().and_then(|mut files| {
-            let current = store.load().revision.clone();
-            for _ in 0..5 {
-                if files.revision == current {
-                    return Ok(None);
-                }
-                std::thread::sleep(self.settle);
-                let again = self.read()?;
-                if again.revision == files.revision {
-                    let snapshot = files.compile(self.options)?;
-                    return Ok(Some((snapshot, files.revision)));
-                }
-                files = again;
-            }
-            debug!("flag files still changing; will retry on the next event or poll");
-            Ok(None)
-        });
-        match result {
+        store.record_poll();
+        let stable = self.read_stable(&store.load().revision);
+        match stable {
+            Ok(Some(files)) => crate::poll::apply(store, files, self.options, None),
             Ok(None) => {
                 store.record_unchanged();
                 Ok(false)
-            }
-            Ok(Some((snapshot, revision))) => {
-                let old = store.publish(snapshot, revision);
-                let new = store.load();
-                log_swap(&old.snapshot, &old.revision, &new.snapshot, &new.revision);
-                Ok(true)
             }
             Err(e) => {
                 store.record_error(&e.to_string());
                 Err(e)
             }
         }
+    }
+
+    /// Reads until two reads agree; `None` when the content is `current` (or
+    /// still changing after a few tries).
+    fn read_stable(&self, current: &str) -> Result<Option<Files>, SourceError> {
+        let mut files = self.read()?;
+        for _ in 0..5 {
+            if files.revision == current {
+                return Ok(None);
+            }
+            std::thread::sleep(self.settle);
+            let again = self.read()?;
+            if again.revision == files.revision {
+                return Ok(Some(files));
+            }
+            files = again;
+        }
+        debug!("flag files still changing; will retry on the next event or poll");
+        Ok(None)
     }
 
     /// Keeps `store` up to date until `shutdown` completes.
@@ -241,7 +269,7 @@ fn start_watcher(root: &Path, tx: mpsc::Sender<()>) -> notify::Result<notify::Re
 }
 
 /// Logs a swap with the old and new revisions and which flags changed.
-fn log_swap(old: &Snapshot, old_rev: &str, new: &Snapshot, new_rev: &str) {
+pub(crate) fn log_swap(old: &Snapshot, old_rev: &str, new: &Snapshot, new_rev: &str) {
     let diff = guidon_core::diff::changes(old, new);
     info!(
         old_revision = old_rev,
@@ -274,7 +302,6 @@ pub fn read_dir_files(root: &Path) -> Result<Files, SourceError> {
     walk(root, "", &mut rel_paths)?;
     rel_paths.retain(|p| index.selects(p));
     rel_paths.sort();
-    let mut hasher = sha1_smol::Sha1::new();
     let mut files = Vec::with_capacity(rel_paths.len());
     for rel in rel_paths {
         let path = root.join(&rel);
@@ -283,16 +310,9 @@ pub fn read_dir_files(root: &Path) -> Result<Files, SourceError> {
             return Err(SourceError::TooLarge(path));
         }
         let contents = std::fs::read(&path).map_err(io_err(&path))?;
-        hasher.update(rel.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(&(contents.len() as u64).to_le_bytes());
-        hasher.update(&contents);
         files.push((rel, contents));
     }
-    Ok(Files {
-        files,
-        revision: hasher.digest().to_string(),
-    })
+    Ok(Files::new(files))
 }
 
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), SourceError> {

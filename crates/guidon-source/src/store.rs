@@ -49,6 +49,19 @@ pub struct SourceStatus {
     /// True while the latest attempt to read the source failed (the last good
     /// snapshot keeps being served).
     pub degraded: bool,
+    /// Whether the served snapshot came from `storage.cache_dir` because the
+    /// source was unreachable at start-up.
+    pub from_cache: bool,
+    /// Times the source was read (polls, events, SIGHUP).
+    pub polls: u64,
+    /// Reads that found nothing new (no download, no parse).
+    pub not_modified: u64,
+    /// Snapshots compiled from new content (successful or not).
+    pub loads: u64,
+    /// Failed reads or loads.
+    pub errors: u64,
+    /// Seconds the last compile took.
+    pub last_load_seconds: f64,
 }
 
 /// The served snapshot, its source status, and change notification.
@@ -86,6 +99,12 @@ impl SnapshotStore {
                 namespaces: 0,
                 flags: 0,
                 degraded: false,
+                from_cache: false,
+                polls: 0,
+                not_modified: 0,
+                loads: 0,
+                errors: 0,
+                last_load_seconds: 0.0,
             }),
             version: watch::channel(0).0,
         })
@@ -116,6 +135,7 @@ impl SnapshotStore {
         let now = SystemTime::now();
         {
             let mut st = self.lock_status();
+            st.from_cache = false;
             st.revision = revision.clone();
             st.loaded_at = Some(rfc3339(now));
             st.last_success = Some(rfc3339(now));
@@ -134,9 +154,31 @@ impl SnapshotStore {
         old
     }
 
+    /// Publishes a snapshot restored from the last-known-good cache: served,
+    /// but marked degraded with `error` until the source answers again.
+    pub fn publish_cached(&self, snapshot: Snapshot, revision: String, error: &str) {
+        self.publish(snapshot, revision);
+        self.record_error(error);
+        self.lock_status().from_cache = true;
+    }
+
+    /// Counts one read of the source.
+    pub fn record_poll(&self) {
+        self.lock_status().polls += 1;
+    }
+
+    /// Counts one compile and how long it took.
+    pub fn record_load(&self, seconds: f64) {
+        let mut st = self.lock_status();
+        st.loads += 1;
+        st.last_load_seconds = seconds;
+    }
+
     /// Records a successful read that found nothing new.
     pub fn record_unchanged(&self) {
         let mut st = self.lock_status();
+        st.not_modified += 1;
+        st.from_cache = false;
         st.last_success = Some(rfc3339(SystemTime::now()));
         st.last_error = None;
         st.last_error_at = None;
@@ -146,6 +188,7 @@ impl SnapshotStore {
     /// Records a failed read or load; the served snapshot is left alone.
     pub fn record_error(&self, error: &str) {
         let mut st = self.lock_status();
+        st.errors += 1;
         st.last_error = Some(error.to_owned());
         st.last_error_at = Some(rfc3339(SystemTime::now()));
         st.degraded = true;

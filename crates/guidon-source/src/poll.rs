@@ -1,0 +1,196 @@
+//! Polling remote sources (S3, git): the loop every such source shares.
+//!
+//! A [`Fetcher`] knows how to ask its storage "anything new since last time?"
+//! cheaply (conditional requests, commit ids). [`run_poller`] calls it every
+//! `poll_interval` (with ±10% jitter so a fleet does not poll in lockstep),
+//! immediately when triggered (SIGHUP), and with exponential backoff while it
+//! fails. New content is compiled off the async threads and published through
+//! [`apply`], which also writes the last-known-good cache; a failure only
+//! marks the source degraded, the served snapshot stays.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guidon_core::CompileOptions;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+use crate::SourceError;
+use crate::cache::Cache;
+use crate::local::Files;
+use crate::store::SnapshotStore;
+
+/// What one fetch found.
+#[derive(Debug)]
+pub enum Fetched {
+    /// Nothing changed since the previous fetch (nothing downloaded or parsed).
+    Unchanged,
+    /// New content.
+    Files(Files),
+}
+
+/// A remote storage that can be asked for its current files.
+pub trait Fetcher: Send + 'static {
+    /// Fetches the current files, or says nothing changed since the last call.
+    fn fetch(&mut self) -> impl Future<Output = Result<Fetched, SourceError>> + Send;
+}
+
+/// Timings of a poller.
+#[derive(Debug, Clone, Copy)]
+pub struct PollOptions {
+    /// Time between polls.
+    pub interval: Duration,
+    /// First retry delay after an error (doubles up to `interval`).
+    pub min_backoff: Duration,
+}
+
+impl PollOptions {
+    /// Polls every `interval`, retrying failures from 1 s up.
+    pub fn every(interval: Duration) -> Self {
+        Self {
+            interval,
+            min_backoff: Duration::from_secs(1).min(interval),
+        }
+    }
+}
+
+/// Compiles `files` (blocking: call from a blocking thread), publishes them and
+/// saves them to `cache`. Returns whether a new snapshot is served.
+pub fn apply(
+    store: &SnapshotStore,
+    files: Files,
+    opts: CompileOptions,
+    cache: Option<&Cache>,
+) -> Result<bool, SourceError> {
+    if files.revision == store.load().revision {
+        store.record_unchanged();
+        return Ok(false);
+    }
+    let started = Instant::now();
+    let compiled = files.compile(opts);
+    store.record_load(started.elapsed().as_secs_f64());
+    let snapshot = match compiled {
+        Ok(s) => s,
+        Err(e) => {
+            let e = SourceError::from(e);
+            store.record_error(&e.to_string());
+            return Err(e);
+        }
+    };
+    let old = store.publish(snapshot, files.revision.clone());
+    let new = store.load();
+    crate::local::log_swap(&old.snapshot, &old.revision, &new.snapshot, &new.revision);
+    if let Some(cache) = cache
+        && let Err(e) = cache.save(&files)
+    {
+        warn!(error = %e, "could not save the last-known-good snapshot");
+    }
+    Ok(true)
+}
+
+/// Fetches once and applies the result. Returns whether a new snapshot is served.
+pub async fn poll_once<F: Fetcher>(
+    fetcher: &mut F,
+    store: &Arc<SnapshotStore>,
+    opts: CompileOptions,
+    cache: Option<&Cache>,
+) -> Result<bool, SourceError> {
+    store.record_poll();
+    match fetcher.fetch().await {
+        Ok(Fetched::Unchanged) => {
+            store.record_unchanged();
+            Ok(false)
+        }
+        Ok(Fetched::Files(files)) => {
+            let store = Arc::clone(store);
+            let cache = cache.cloned();
+            tokio::task::spawn_blocking(move || apply(&store, files, opts, cache.as_ref()))
+                .await
+                .unwrap_or_else(|e| Err(SourceError::Task(e.to_string())))
+        }
+        Err(e) => {
+            store.record_error(&e.to_string());
+            Err(e)
+        }
+    }
+}
+
+/// Restores the last-known-good snapshot from `cache` into `store`, marked
+/// degraded with `error`. Returns whether there was one.
+pub fn restore_from_cache(
+    store: &SnapshotStore,
+    cache: &Cache,
+    opts: CompileOptions,
+    error: &str,
+) -> Result<bool, SourceError> {
+    let Some(files) = cache.load()? else {
+        return Ok(false);
+    };
+    let snapshot = files.compile(opts)?;
+    store.publish_cached(snapshot, files.revision.clone(), error);
+    warn!(
+        revision = %files.revision,
+        cache = %cache.path().display(),
+        error,
+        "source unreachable at start-up; serving the last-known-good snapshot"
+    );
+    Ok(true)
+}
+
+/// Polls `fetcher` until `shutdown` completes; `trigger` forces an immediate poll
+/// whenever its value changes (SIGHUP).
+pub async fn run_poller<F: Fetcher>(
+    mut fetcher: F,
+    store: Arc<SnapshotStore>,
+    poll: PollOptions,
+    opts: CompileOptions,
+    cache: Option<Cache>,
+    trigger: watch::Receiver<u64>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    let mut trigger = Some(trigger);
+    let mut failures: u32 = 0;
+    loop {
+        let delay = if failures == 0 {
+            // ±10% jitter.
+            poll.interval.mul_f64(0.9 + fastrand::f64() * 0.2)
+        } else {
+            let exp = poll
+                .min_backoff
+                .saturating_mul(1 << failures.min(16).saturating_sub(1));
+            exp.min(poll.interval)
+        };
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep(delay) => {}
+            changed = async {
+                match trigger.as_mut() {
+                    Some(t) => t.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if changed.is_err() {
+                    // The trigger is gone: keep polling on the timer only.
+                    trigger = None;
+                    continue;
+                }
+                info!("re-poll requested");
+            }
+        }
+        match poll_once(&mut fetcher, &store, opts, cache.as_ref()).await {
+            Ok(changed) => {
+                if failures > 0 {
+                    info!("source reachable again");
+                }
+                failures = 0;
+                debug!(changed, "source polled");
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                warn!(error = %e, failures, "source poll failed; still serving the previous snapshot");
+            }
+        }
+    }
+}
