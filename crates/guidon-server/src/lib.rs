@@ -7,7 +7,7 @@
 //! ## Layout
 //!
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
-//! - [`meta`]: `GET /health`, `GET /meta/info`.
+//! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
 //! - [`error`]: [`ApiError`], the single place where errors become Flipt's
 //!   `google.rpc.Status` bodies and HTTP statuses.
 //! - [`router`] composes the routers with the shared middleware (body limit,
@@ -15,11 +15,12 @@
 //!   [`serve`] runs it on a bound listener until a shutdown future completes.
 //!
 //! Deliberately left out (for now): gRPC, snapshots and streaming, OFREP,
-//! management reads, authentication and metrics.
+//! management reads, authentication and evaluation metrics.
 
 pub mod error;
 pub mod evaluate;
 pub mod meta;
+mod metrics;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -1,8 +1,10 @@
-//! `GET /health` and `GET /meta/info`.
+//! `GET /health`, `GET /meta/info` and `GET /metrics`.
 //!
 //! `/health` answers `{"status":"SERVING"}` as Flipt's gateway does for
-//! `grpc.health.v1`. `/meta/info` follows Flipt v1's shape (plain JSON, not
-//! protobuf JSON) and reports declarative storage as read-only.
+//! `grpc.health.v1`, with a `detail` object Guidon adds (source, revision,
+//! load times, last error, degraded). `/meta/info` follows Flipt v1's shape
+//! (plain JSON, not protobuf JSON), reports declarative storage as read-only and
+//! adds the served revision. `/metrics` is in [`crate::metrics`].
 
 use std::sync::Arc;
 
@@ -43,10 +45,34 @@ where
     Router::new()
         .route("/health", get(health))
         .route("/meta/info", get(info))
+        .route("/metrics", get(crate::metrics::render))
 }
 
-async fn health() -> Response {
-    json(br#"{"status":"SERVING"}"#.to_vec())
+/// `{"status":"SERVING"}` as Flipt answers, plus a `detail` object saying what
+/// is served and from where. A degraded source (stale but serving) never makes
+/// health fail: stale flags beat no flags.
+async fn health(State(meta): State<MetaState>) -> Response {
+    #[derive(Serialize)]
+    struct Health {
+        status: &'static str,
+        detail: Detail,
+    }
+    #[derive(Serialize)]
+    struct Detail {
+        version: String,
+        degraded: bool,
+        sources: Vec<guidon_source::SourceStatus>,
+    }
+    let status = meta.store.status();
+    let body = Health {
+        status: "SERVING",
+        detail: Detail {
+            version: meta.build.version.clone(),
+            degraded: status.degraded,
+            sources: vec![status],
+        },
+    };
+    json(serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"status":"SERVING"}"#.to_vec()))
 }
 
 #[derive(Serialize)]
@@ -78,6 +104,10 @@ struct Storage<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     read_only: bool,
+    /// Guidon: the revision served (content hash, or commit for git).
+    revision: &'a str,
+    /// Guidon: where the flags come from.
+    location: &'a str,
 }
 
 async fn info(State(meta): State<MetaState>) -> Response {
@@ -103,6 +133,8 @@ async fn info(State(meta): State<MetaState>) -> Response {
         storage: Storage {
             kind: status.kind,
             read_only: true,
+            revision: &status.revision,
+            location: &status.location,
         },
     };
     json(serde_json::to_vec(&info).unwrap_or_default())

@@ -177,8 +177,15 @@ impl LocalSource {
         Ok(None)
     }
 
-    /// Keeps `store` up to date until `shutdown` completes.
-    pub async fn run(self, store: Arc<SnapshotStore>, shutdown: impl Future<Output = ()>) {
+    /// Keeps `store` up to date until `shutdown` completes; a change of
+    /// `trigger` (SIGHUP) forces an immediate re-read.
+    pub async fn run(
+        self,
+        store: Arc<SnapshotStore>,
+        trigger: tokio::sync::watch::Receiver<u64>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let mut trigger = Some(trigger);
         let (tx, mut rx) = mpsc::channel::<()>(1);
         let _watcher = if self.watch {
             match start_watcher(&self.root, tx) {
@@ -200,6 +207,17 @@ impl LocalSource {
             tokio::select! {
                 () = &mut shutdown => break,
                 _ = poll.tick() => {}
+                changed = async {
+                    match trigger.as_mut() {
+                        Some(t) => t.changed().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if changed.is_err() {
+                        trigger = None;
+                        continue;
+                    }
+                }
                 Some(()) = rx.recv() => {
                     // Debounce: wait until no event arrived for `debounce`, but
                     // never longer than `max_debounce` in all.
@@ -438,9 +456,13 @@ mod tests {
         let mut version = store.subscribe();
         version.mark_unchanged();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(src.run(Arc::clone(&store), async {
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(src.run(
+            Arc::clone(&store),
+            tokio::sync::watch::channel(0).1,
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
         tokio::time::sleep(Duration::from_millis(100)).await;
         std::fs::write(dir.path().join("features.yml"), V2).unwrap();
         // Something else keeps writing every 50 ms (shorter than the debounce).
@@ -497,9 +519,13 @@ mod tests {
         let store = store();
         src.reload(&store).unwrap();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(src.run(Arc::clone(&store), async {
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(src.run(
+            Arc::clone(&store),
+            tokio::sync::watch::channel(0).1,
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
         tokio::time::sleep(Duration::from_millis(100)).await;
         let mut version = store.subscribe();
         version.mark_unchanged();
@@ -525,9 +551,13 @@ mod tests {
         let mut version = store.subscribe();
         version.mark_unchanged();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(src.run(Arc::clone(&store), async {
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(src.run(
+            Arc::clone(&store),
+            tokio::sync::watch::channel(0).1,
+            async {
+                let _ = stop_rx.await;
+            },
+        ));
         std::fs::write(dir.path().join("features.yml"), V2).unwrap();
         tokio::time::timeout(Duration::from_secs(2), version.changed())
             .await

@@ -26,6 +26,7 @@ pub struct Published {
 
 /// What a source reports about itself.
 #[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourceStatus {
     /// Storage type as Flipt names it (`local`, `object`, `git`, ...).
     #[serde(rename = "type")]
@@ -62,6 +63,15 @@ pub struct SourceStatus {
     pub errors: u64,
     /// Seconds the last compile took.
     pub last_load_seconds: f64,
+    /// `loaded_at` as a time, for metrics.
+    #[serde(skip)]
+    pub loaded_at_time: Option<SystemTime>,
+    /// `last_success` as a time, for metrics.
+    #[serde(skip)]
+    pub last_success_time: Option<SystemTime>,
+    /// `last_error_at` as a time, for metrics.
+    #[serde(skip)]
+    pub last_error_time: Option<SystemTime>,
 }
 
 /// The served snapshot, its source status, and change notification.
@@ -105,6 +115,9 @@ impl SnapshotStore {
                 loads: 0,
                 errors: 0,
                 last_load_seconds: 0.0,
+                loaded_at_time: None,
+                last_success_time: None,
+                last_error_time: None,
             }),
             version: watch::channel(0).0,
         })
@@ -139,6 +152,8 @@ impl SnapshotStore {
             st.revision = revision.clone();
             st.loaded_at = Some(rfc3339(now));
             st.last_success = Some(rfc3339(now));
+            st.loaded_at_time = Some(now);
+            st.last_success_time = Some(now);
             st.last_error = None;
             st.last_error_at = None;
             st.degraded = false;
@@ -177,9 +192,11 @@ impl SnapshotStore {
     /// Records a successful read that found nothing new.
     pub fn record_unchanged(&self) {
         let mut st = self.lock_status();
+        let now = SystemTime::now();
         st.not_modified += 1;
         st.from_cache = false;
-        st.last_success = Some(rfc3339(SystemTime::now()));
+        st.last_success = Some(rfc3339(now));
+        st.last_success_time = Some(now);
         st.last_error = None;
         st.last_error_at = None;
         st.degraded = false;
@@ -188,9 +205,11 @@ impl SnapshotStore {
     /// Records a failed read or load; the served snapshot is left alone.
     pub fn record_error(&self, error: &str) {
         let mut st = self.lock_status();
+        let now = SystemTime::now();
         st.errors += 1;
         st.last_error = Some(error.to_owned());
-        st.last_error_at = Some(rfc3339(SystemTime::now()));
+        st.last_error_at = Some(rfc3339(now));
+        st.last_error_time = Some(now);
         st.degraded = true;
     }
 }

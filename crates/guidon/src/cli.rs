@@ -207,29 +207,25 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let opts = CompileOptions {
         bucketing: cfg.bucketing,
     };
-    let root = cfg.local_path.clone();
-    let location = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
-    let store = SnapshotStore::new("local", location.display().to_string(), cfg.bucketing);
-    let mut source = LocalSource::new(&root, opts);
-    source.watch = cfg.local_watch;
-    source.poll_interval = cfg.local_poll_interval;
-    // The first load must succeed: serving nothing would turn every flag off.
-    source
-        .reload(&store)
-        .with_context(|| format!("loading flags from {}", location.display()))?;
-    let published = store.load();
-    info!(
-        path = %location.display(),
-        revision = %published.revision,
-        namespaces = published.snapshot.namespaces().len(),
-        flags = published.snapshot.flag_count(),
-        bucketing = cfg.bucketing.as_str(),
-        storage = %cfg.storage_type,
-        "flags loaded"
-    );
-
     let rt = runtime()?;
     rt.block_on(async move {
+        // The first load must succeed (or come from the last-known-good
+        // cache): serving nothing would turn every flag off.
+        let source = Source::start(&cfg, opts).await?;
+        let store = Arc::clone(&source.store);
+        let published = store.load();
+        let status = store.status();
+        info!(
+            storage = status.kind,
+            location = %status.location,
+            revision = %published.revision,
+            namespaces = published.snapshot.namespaces().len(),
+            flags = published.snapshot.flag_count(),
+            bucketing = cfg.bucketing.as_str(),
+            degraded = status.degraded,
+            "flags loaded"
+        );
+
         let addr = format!("{}:{}", cfg.host, cfg.http_port);
         let listener = tokio::net::TcpListener::bind(&addr)
             .await
@@ -238,10 +234,10 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         info!(addr = %local, "listening for HTTP on {local}");
 
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let (repoll_tx, repoll_rx) = tokio::sync::watch::channel(0u64);
         let source_task = {
             let mut rx = stop_rx.clone();
-            let store = Arc::clone(&store);
-            tokio::spawn(source.run(store, async move {
+            tokio::spawn(source.run(repoll_rx, async move {
                 let _ = rx.wait_for(|s| *s).await;
             }))
         };
@@ -264,8 +260,10 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 let _ = rx.wait_for(|s| *s).await;
             },
         ));
+        let hangups = tokio::spawn(forward_hangups(repoll_tx));
         shutdown_signal().await;
         info!("shutdown signal received; finishing in-flight requests");
+        hangups.abort();
         let _ = stop_tx.send(true);
         match tokio::time::timeout(cfg.shutdown_timeout, server).await {
             Ok(Ok(Ok(()))) => {}
@@ -278,6 +276,128 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bumps `repoll` on every SIGHUP, so the source re-reads at once.
+async fn forward_hangups(repoll: tokio::sync::watch::Sender<u64>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            info!("SIGHUP: re-reading the flag source");
+            repoll.send_modify(|n| *n += 1);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = repoll;
+}
+
+/// The configured flag source, loaded once and ready to keep itself current.
+struct Source {
+    store: Arc<SnapshotStore>,
+    kind: SourceKind,
+}
+
+enum SourceKind {
+    Local(LocalSource),
+    S3 {
+        fetcher: guidon_source::s3::S3Fetcher,
+        poll: guidon_source::poll::PollOptions,
+        opts: CompileOptions,
+        cache: Option<guidon_source::cache::Cache>,
+    },
+}
+
+impl Source {
+    /// Builds the source and performs the first load (or restores the cache).
+    async fn start(cfg: &Config, opts: CompileOptions) -> anyhow::Result<Self> {
+        if let Some(s3) = &cfg.s3 {
+            let location = s3.location();
+            let store = SnapshotStore::new("object", &location, cfg.bucketing);
+            let cache = cfg
+                .cache_dir
+                .as_deref()
+                .map(|dir| guidon_source::cache::Cache::new(dir, "object", &location));
+            let mut fetcher = guidon_source::s3::S3Fetcher::new(s3)
+                .with_context(|| format!("configuring storage.object.s3 for {location}"))?;
+            if let Err(e) =
+                guidon_source::poll::poll_once(&mut fetcher, &store, opts, cache.as_ref()).await
+            {
+                let restored = match &cache {
+                    Some(c) => {
+                        guidon_source::poll::restore_from_cache(&store, c, opts, &e.to_string())
+                            .with_context(|| {
+                                format!(
+                                    "reading the last-known-good snapshot {}",
+                                    c.path().display()
+                                )
+                            })?
+                    }
+                    None => false,
+                };
+                if !restored {
+                    let hint = if cache.is_some() {
+                        "and storage.cache_dir holds no snapshot yet"
+                    } else {
+                        "and no storage.cache_dir is configured to fall back on"
+                    };
+                    return Err(anyhow::anyhow!(
+                        "loading flags from {location} failed ({e}) {hint}"
+                    ));
+                }
+            }
+            let poll = guidon_source::poll::PollOptions::every(cfg.s3_poll_interval);
+            return Ok(Self {
+                store,
+                kind: SourceKind::S3 {
+                    fetcher,
+                    poll,
+                    opts,
+                    cache,
+                },
+            });
+        }
+        let root = cfg.local_path.clone();
+        let location = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        let store = SnapshotStore::new("local", location.display().to_string(), cfg.bucketing);
+        let mut source = LocalSource::new(&root, opts);
+        source.watch = cfg.local_watch;
+        source.poll_interval = cfg.local_poll_interval;
+        let first = source.clone();
+        let st = Arc::clone(&store);
+        tokio::task::spawn_blocking(move || first.reload(&st))
+            .await?
+            .with_context(|| format!("loading flags from {}", location.display()))?;
+        Ok(Self {
+            store,
+            kind: SourceKind::Local(source),
+        })
+    }
+
+    /// Keeps the store current until `shutdown`; `repoll` forces a re-read.
+    async fn run(
+        self,
+        repoll: tokio::sync::watch::Receiver<u64>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        match self.kind {
+            SourceKind::Local(source) => source.run(self.store, repoll, shutdown).await,
+            SourceKind::S3 {
+                fetcher,
+                poll,
+                opts,
+                cache,
+            } => {
+                guidon_source::poll::run_poller(
+                    fetcher, self.store, poll, opts, cache, repoll, shutdown,
+                )
+                .await;
+            }
+        }
+    }
 }
 
 /// Reads a file or a directory (with index rules) into `(path, contents)` pairs.

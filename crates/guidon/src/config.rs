@@ -101,13 +101,28 @@ const STORAGE_LOCAL: &[(&str, Node)] = &[
     ("watch", Used),
     ("poll_interval", Used),
 ];
+const STORAGE_S3: &[(&str, Node)] = &[
+    ("bucket", Used),
+    ("prefix", Used),
+    ("region", Used),
+    ("endpoint", Used),
+    ("poll_interval", Used),
+];
+const STORAGE_OBJECT: &[(&str, Node)] = &[
+    ("type", Used),
+    ("s3", Section(STORAGE_S3)),
+    ("azblob", AnyIgnored),
+    ("googlecloud", AnyIgnored),
+];
 const STORAGE: &[(&str, Node)] = &[
     ("type", Used),
     ("read_only", Ignored),
     ("local", Section(STORAGE_LOCAL)),
     ("git", AnyIgnored),
-    ("object", AnyIgnored),
+    ("object", Section(STORAGE_OBJECT)),
     ("oci", AnyIgnored),
+    // Guidon's own: where last-known-good snapshots are kept.
+    ("cache_dir", Used),
 ];
 const EVALUATION: &[(&str, Node)] = &[("bucketing", Used)];
 const ROOT: &[(&str, Node)] = &[
@@ -219,8 +234,13 @@ pub(crate) struct Config {
     pub(crate) shutdown_timeout: Duration,
     /// `server.request_timeout` (Guidon).
     pub(crate) request_timeout: Duration,
-    /// `storage.type` (`local` is the only one implemented).
-    pub(crate) storage_type: String,
+    /// `storage.object.s3.*` when `storage.type` is `object` (else the
+    /// `local` directory below is served).
+    pub(crate) s3: Option<guidon_source::s3::S3Config>,
+    /// `storage.object.s3.poll_interval` (Flipt's default: 1m).
+    pub(crate) s3_poll_interval: Duration,
+    /// `storage.cache_dir` (Guidon): last-known-good snapshots.
+    pub(crate) cache_dir: Option<PathBuf>,
     /// `storage.local.path`.
     pub(crate) local_path: PathBuf,
     /// `storage.local.watch` (Guidon).
@@ -557,12 +577,40 @@ impl Config {
             ));
         }
         let storage_type = r.string("storage.type", "local")?;
-        if storage_type != "local" {
-            return Err(r.invalid(
-                "storage.type",
-                format!("{storage_type:?} is not supported yet (supported: local)"),
-            ));
-        }
+        let s3 = match storage_type.as_str() {
+            "local" => None,
+            "object" => {
+                let kind = r.string("storage.object.type", "")?;
+                if kind != "s3" {
+                    return Err(r.invalid(
+                        "storage.object.type",
+                        format!("{kind:?} is not supported yet (supported: s3)"),
+                    ));
+                }
+                let bucket = r.string("storage.object.s3.bucket", "")?;
+                if bucket.is_empty() {
+                    return Err(r.invalid(
+                        "storage.object.s3.bucket",
+                        "a bucket name is required".to_owned(),
+                    ));
+                }
+                let optional = |key: &str| -> Result<Option<String>, ConfigError> {
+                    Ok(Some(r.string(key, "")?).filter(|v| !v.is_empty()))
+                };
+                Some(guidon_source::s3::S3Config {
+                    bucket,
+                    prefix: r.string("storage.object.s3.prefix", "")?,
+                    region: optional("storage.object.s3.region")?,
+                    endpoint: optional("storage.object.s3.endpoint")?,
+                })
+            }
+            other => {
+                return Err(r.invalid(
+                    "storage.type",
+                    format!("{other:?} is not supported yet (supported: local, object)"),
+                ));
+            }
+        };
         let bucketing = match r
             .string("evaluation.bucketing", "normalized")?
             .to_ascii_lowercase()
@@ -594,7 +642,12 @@ impl Config {
             shutdown_timeout: r.duration("server.shutdown_timeout", Duration::from_secs(15))?,
             request_timeout: r
                 .positive_duration("server.request_timeout", Duration::from_secs(30))?,
-            storage_type,
+            s3,
+            s3_poll_interval: r
+                .positive_duration("storage.object.s3.poll_interval", Duration::from_secs(60))?,
+            cache_dir: Some(r.string("storage.cache_dir", "")?)
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
             local_path: PathBuf::from(r.string("storage.local.path", ".")?),
             local_watch: r.bool("storage.local.watch", true)?,
             local_poll_interval: poll,
@@ -792,6 +845,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("storage.local"), "{e}");
+    }
+
+    #[test]
+    fn s3_storage_from_flipt_env() {
+        let f = file("");
+        let c = Config::load(
+            Some(f.path()),
+            env(&[
+                ("FLIPT_STORAGE_TYPE", "object"),
+                ("FLIPT_STORAGE_OBJECT_TYPE", "s3"),
+                ("FLIPT_STORAGE_OBJECT_S3_BUCKET", "flags-prd"),
+                ("FLIPT_STORAGE_OBJECT_S3_PREFIX", "prd/"),
+                ("FLIPT_STORAGE_OBJECT_S3_REGION", "us-gov-west-1"),
+                ("FLIPT_STORAGE_OBJECT_S3_POLL_INTERVAL", "30s"),
+                ("GUIDON_STORAGE_CACHE_DIR", "/var/cache/guidon"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let s3 = c.s3.unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.prefix.as_str()),
+            ("flags-prd", "prd/")
+        );
+        assert_eq!(s3.region.as_deref(), Some("us-gov-west-1"));
+        assert_eq!(s3.endpoint, None);
+        assert_eq!(c.s3_poll_interval, Duration::from_secs(30));
+        assert_eq!(c.cache_dir, Some(PathBuf::from("/var/cache/guidon")));
+        let e = Config::load(
+            Some(f.path()),
+            env(&[
+                ("FLIPT_STORAGE_TYPE", "object"),
+                ("FLIPT_STORAGE_OBJECT_TYPE", "s3"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("storage.object.s3.bucket"), "{e}");
+        let e = Config::load(
+            Some(f.path()),
+            env(&[
+                ("FLIPT_STORAGE_TYPE", "object"),
+                ("FLIPT_STORAGE_OBJECT_TYPE", "azblob"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("storage.object.type"), "{e}");
     }
 
     #[test]

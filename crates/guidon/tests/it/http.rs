@@ -323,10 +323,15 @@ async fn health_and_meta() {
     let srv = Server::start(dir.path(), &[]);
     let res = client().get(srv.url("/health")).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(
-        res.json::<Value>().await.unwrap(),
-        json!({"status": "SERVING"})
-    );
+    let health: Value = res.json().await.unwrap();
+    assert_eq!(health["status"], "SERVING");
+    let src = &health["detail"]["sources"][0];
+    assert_eq!(src["type"], "local");
+    assert_eq!(src["degraded"], false);
+    assert_eq!(src["flags"], 3);
+    assert_eq!(src["namespaces"], 2);
+    let revision = src["revision"].as_str().unwrap();
+    assert_eq!(revision.len(), 40);
     let info: Value = client()
         .get(srv.url("/meta/info"))
         .send()
@@ -335,7 +340,54 @@ async fn health_and_meta() {
         .json()
         .await
         .unwrap();
-    assert_eq!(info["storage"], json!({"type": "local", "readOnly": true}));
+    assert_eq!(info["storage"]["type"], "local");
+    assert_eq!(info["storage"]["readOnly"], true);
+    assert_eq!(info["storage"]["revision"], revision);
     assert_eq!(info["authentication"], json!({"required": false}));
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[tokio::test]
+async fn metrics_expose_the_served_revision() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let res = client().get(srv.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = res.text().await.unwrap();
+    let health: Value = client()
+        .get(srv.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let revision = health["detail"]["sources"][0]["revision"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("revision=\"{revision}\"}} 1")),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE guidon_source_polls_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("guidon_flags{type=\"local\"") && l.ends_with(" 3")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("guidon_source_degraded{") && l.ends_with(" 0")),
+        "{text}"
+    );
 }
