@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::TryStreamExt;
 use guidon_core::Index;
@@ -70,7 +71,24 @@ pub struct S3Fetcher {
 impl S3Fetcher {
     /// A fetcher for `config`, with credentials from the environment.
     pub fn new(config: &S3Config) -> Result<Self, SourceError> {
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(&config.bucket);
+        // Fail fast: the poller has its own backoff, and a poll that retries for
+        // minutes would hide an outage from /health.
+        let retry = object_store::RetryConfig {
+            backoff: object_store::BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(1),
+                base: 2.0,
+            },
+            max_retries: 2,
+            retry_timeout: Duration::from_secs(10),
+        };
+        let client = object_store::ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(30));
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(&config.bucket)
+            .with_retry(retry)
+            .with_client_options(client);
         if let Some(region) = &config.region {
             builder = builder.with_region(region);
         }

@@ -13,3 +13,7 @@ mod reload;
 // The other subcommands and start-up behaviour: validate, eval, health,
 // configuration errors, graceful shutdown.
 mod cli;
+
+// S3 storage against a real S3-compatible server (moto_server): propagation,
+// conditional polls, bad uploads, outages, the last-known-good cache.
+mod s3;

@@ -152,3 +152,119 @@ pub(crate) async fn post(
 pub(crate) async fn post_json(url: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     post(url, body.to_string(), "application/json").await
 }
+
+/// A real S3-compatible server (moto_server from PyPI) on 127.0.0.1; killed when dropped.
+pub(crate) struct Moto {
+    child: Child,
+    pub(crate) port: u16,
+}
+
+pub(crate) fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+impl Moto {
+    /// Starts moto_server on `port` (a fresh one when `None`) and waits until it answers.
+    pub(crate) fn start(port: Option<u16>) -> Self {
+        let port = port.unwrap_or_else(free_port);
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "moto_server must be installed (pip install 'moto[server]'); scripts/test does it",
+            );
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto_server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port }
+    }
+
+    pub(crate) fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a bucket (signed request through boto3, which moto requires).
+    pub(crate) fn create_bucket(&self, bucket: &str) {
+        let status = Command::new("python3")
+            .args([
+                "-c",
+                "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test', \
+                 aws_secret_access_key='test', region_name='us-east-1').create_bucket(Bucket=sys.argv[2])",
+                &self.endpoint(),
+                bucket,
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success(), "creating bucket {bucket}");
+    }
+
+    fn store(&self, bucket: &str) -> object_store::aws::AmazonS3 {
+        object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .build()
+            .unwrap()
+    }
+
+    /// Uploads `body` to `bucket/key` (signed).
+    pub(crate) async fn put(&self, bucket: &str, key: &str, body: &str) {
+        use object_store::ObjectStoreExt;
+        self.store(bucket)
+            .put(
+                &object_store::path::Path::from(key),
+                body.as_bytes().to_vec().into(),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Stops the server (all its data is lost, like an outage with amnesia).
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `guidon serve` reading `bucket/prefix` from `moto`, polling every `poll`.
+pub(crate) fn s3_server(
+    moto_endpoint: &str,
+    bucket: &str,
+    prefix: &str,
+    poll: &str,
+    cache_dir: Option<&Path>,
+) -> Command {
+    let mut cmd = guidon();
+    cmd.args(["serve", "--host", "127.0.0.1", "--http-port", "0"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("FLIPT_STORAGE_TYPE", "object")
+        .env("FLIPT_STORAGE_OBJECT_TYPE", "s3")
+        .env("FLIPT_STORAGE_OBJECT_S3_BUCKET", bucket)
+        .env("FLIPT_STORAGE_OBJECT_S3_PREFIX", prefix)
+        .env("FLIPT_STORAGE_OBJECT_S3_ENDPOINT", moto_endpoint)
+        .env("FLIPT_STORAGE_OBJECT_S3_POLL_INTERVAL", poll);
+    if let Some(dir) = cache_dir {
+        cmd.env("GUIDON_STORAGE_CACHE_DIR", dir);
+    }
+    cmd
+}

@@ -1,0 +1,244 @@
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::util::{Moto, Server, client, examples, post_json, s3_server};
+
+fn doc(enabled: bool) -> String {
+    format!(
+        "namespace: prd\nflags:\n  - {{key: f, name: F, type: BOOLEAN_FLAG_TYPE, enabled: {enabled}}}\n"
+    )
+}
+
+async fn enabled(srv: &Server) -> bool {
+    let (s, b) = post_json(
+        &srv.url("/evaluate/v1/boolean"),
+        json!({"namespaceKey": "prd", "flagKey": "f", "entityId": "e"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b["enabled"].as_bool().unwrap()
+}
+
+async fn source(srv: &Server) -> Value {
+    let h: Value = client()
+        .get(srv.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        h["status"], "SERVING",
+        "a degraded source never fails health: {h}"
+    );
+    h["detail"]["sources"][0].clone()
+}
+
+async fn metric(srv: &Server, name: &str) -> f64 {
+    let text = client()
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(&format!("{name}{{")))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+}
+
+/// Waits up to `limit` for `cond`, checking every 50 ms.
+async fn eventually<F, Fut>(limit: Duration, what: &str, mut cond: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !cond().await {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn propagation_not_modified_polls_and_bad_uploads() {
+    let moto = Moto::start(None);
+    moto.create_bucket("flags-prd");
+    moto.put("flags-prd", "prd/features.yml", &doc(false)).await;
+    let srv = Server::spawn(s3_server(&moto.endpoint(), "flags-prd", "prd", "1s", None));
+    assert!(!enabled(&srv).await);
+    let first = source(&srv).await;
+    assert_eq!(first["type"], "object");
+    assert_eq!(first["location"], "s3://flags-prd/prd");
+
+    // An unchanged bucket: polls answer 304, nothing is parsed again.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(metric(&srv, "guidon_source_loads_total").await, 1.0);
+    assert!(metric(&srv, "guidon_source_not_modified_total").await >= 2.0);
+    assert!(metric(&srv, "guidon_source_polls_total").await >= 3.0);
+
+    // A change is served within poll interval + 1 s.
+    moto.put("flags-prd", "prd/features.yml", &doc(true)).await;
+    eventually(Duration::from_secs(2), "upload served", || enabled(&srv)).await;
+    let rev2 = source(&srv).await["revision"].as_str().unwrap().to_owned();
+    assert_ne!(rev2, first["revision"].as_str().unwrap());
+
+    // A bad upload keeps the good snapshot and is plainly visible.
+    moto.put(
+        "flags-prd",
+        "prd/features.yml",
+        "flags:\n  - {key: f, name: F, type: NOPE}\n",
+    )
+    .await;
+    eventually(Duration::from_secs(3), "error reported", || async {
+        source(&srv).await["degraded"] == true
+    })
+    .await;
+    assert!(enabled(&srv).await, "still the last good flags");
+    let st = source(&srv).await;
+    assert_eq!(st["revision"], rev2.as_str());
+    assert!(
+        st["lastError"].as_str().unwrap().contains("flags[0].type"),
+        "{st}"
+    );
+    assert_eq!(metric(&srv, "guidon_source_degraded").await, 1.0);
+    assert!(metric(&srv, "guidon_source_errors_total").await >= 1.0);
+
+    // A fix recovers.
+    moto.put("flags-prd", "prd/features.yml", &doc(false)).await;
+    eventually(Duration::from_secs(3), "fix served", || async {
+        !enabled(&srv).await
+    })
+    .await;
+    assert_eq!(source(&srv).await["degraded"], false);
+}
+
+#[tokio::test]
+async fn outages_keep_serving_and_restarts_use_the_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut moto = Moto::start(None);
+    let port = moto.port;
+    moto.create_bucket("flags");
+    moto.put("flags", "features.yml", &doc(true)).await;
+    let srv = Server::spawn(s3_server(
+        &moto.endpoint(),
+        "flags",
+        "",
+        "1s",
+        Some(cache.path()),
+    ));
+    assert!(enabled(&srv).await);
+    let revision = source(&srv).await["revision"].as_str().unwrap().to_owned();
+
+    // S3 goes away: answers stay correct, the source says it is degraded.
+    moto.stop();
+    eventually(Duration::from_secs(4), "outage noticed", || async {
+        source(&srv).await["degraded"] == true
+    })
+    .await;
+    assert!(enabled(&srv).await);
+    assert_eq!(metric(&srv, "guidon_source_degraded").await, 1.0);
+
+    // S3 comes back (empty, then refilled): the source recovers by itself.
+    let moto = Moto::start(Some(port));
+    moto.create_bucket("flags");
+    moto.put("flags", "features.yml", &doc(true)).await;
+    eventually(Duration::from_secs(5), "recovery", || async {
+        source(&srv).await["degraded"] == false
+    })
+    .await;
+    drop(srv);
+
+    // A restart while S3 is down serves the cached revision, marked degraded.
+    drop(moto);
+    let srv = Server::spawn(s3_server(
+        &format!("http://127.0.0.1:{port}"),
+        "flags",
+        "",
+        "1s",
+        Some(cache.path()),
+    ));
+    assert!(enabled(&srv).await);
+    let st = source(&srv).await;
+    assert_eq!(st["revision"], revision.as_str());
+    assert_eq!(st["fromCache"], true);
+    assert_eq!(st["degraded"], true);
+
+    // Without a cache, a start with S3 down fails, saying why.
+    let empty = tempfile::tempdir().unwrap();
+    let out = s3_server(
+        &format!("http://127.0.0.1:{port}"),
+        "flags",
+        "",
+        "1s",
+        Some(empty.path()),
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("s3://flags") && err.contains("cache_dir"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn milmove_per_environment_buckets() {
+    let moto = Moto::start(None);
+    let dir = examples().join("../milmove");
+    for env in ["demo", "exp", "loadtest", "stg", "prd"] {
+        let bucket = format!("milmove-flags-{env}");
+        moto.create_bucket(&bucket);
+        let body = std::fs::read_to_string(dir.join(format!("{env}.features.yaml"))).unwrap();
+        moto.put(&bucket, &format!("{env}.features.yaml"), &body)
+            .await;
+    }
+    let stg = Server::spawn(s3_server(
+        &moto.endpoint(),
+        "milmove-flags-stg",
+        "",
+        "1m",
+        None,
+    ));
+    let prd = Server::spawn(s3_server(
+        &moto.endpoint(),
+        "milmove-flags-prd",
+        "",
+        "1m",
+        None,
+    ));
+    let ask = |srv: &Server, ns: &str, flag: &str, app: &str| {
+        let url = srv.url("/evaluate/v1/boolean");
+        let body = json!({"namespaceKey": ns, "flagKey": flag, "entityId": "5e5a3a4c-1f7b-4f7e-9d6e-0b3a2c1d0e9f",
+                          "context": {"applicationName": app}});
+        async move { post_json(&url, body).await }
+    };
+    let (_, b) = ask(&stg, "stg", "boat", "mil").await;
+    assert_eq!(
+        (b["enabled"].as_bool(), b["reason"].as_str()),
+        (Some(true), Some("MATCH_EVALUATION_REASON"))
+    );
+    assert_eq!(b["segmentKeys"], json!(["mil-app"]));
+    let (_, b) = ask(&prd, "prd", "boat", "mil").await;
+    assert_eq!(b["enabled"], false);
+    let (_, b) = ask(&prd, "prd", "counselor_move_create", "office").await;
+    assert_eq!(b["enabled"], false);
+    let (_, b) = ask(&stg, "stg", "counselor_move_create", "office").await;
+    assert_eq!(b["enabled"], true);
+    // Each server only knows its own environment's namespace.
+    let (s, b) = ask(&prd, "stg", "boat", "mil").await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (404, Some("namespace \"stg\" not found"))
+    );
+    // An unknown flag is a NotFound, which MilMove treats as "disabled".
+    let (s, b) = ask(&prd, "prd", "no_such_flag", "mil").await;
+    assert_eq!((s, b["code"].as_i64()), (404, Some(5)));
+}
