@@ -18,11 +18,14 @@
 //! - [`poll`]: the loop shared by remote sources ([`poll::Fetcher`],
 //!   [`poll::run_poller`]): jittered polling, backoff, SIGHUP re-polls.
 //! - [`s3`] (feature `s3`): S3 and S3-compatible buckets, conditional GETs.
+//! - [`git`]: git repositories through the `git` command (branches, tags,
+//!   commits, semver tag constraints; basic, token and SSH credentials).
 //! - [`cache`]: last-known-good snapshots on disk (`storage.cache_dir`).
 //!
 //! Deliberately left out (for now): database sources.
 
 pub mod cache;
+pub mod git;
 pub mod local;
 pub mod poll;
 #[cfg(feature = "s3")]

@@ -418,6 +418,11 @@ mod tests {
                 .unwrap()
                 .contains("invalid characters")
         );
+        // Reading the same broken content again keeps the error and does not re-parse.
+        assert!(!src.reload(&store).unwrap());
+        let again = store.status();
+        assert!(again.degraded && again.last_error.is_some());
+        assert_eq!(again.loads, st.loads);
 
         // A good edit replaces it and clears the error.
         std::fs::write(dir.path().join("features.yml"), V2).unwrap();

@@ -64,6 +64,11 @@ pub fn apply(
     cache: Option<&Cache>,
 ) -> Result<bool, SourceError> {
     if files.revision == store.load().revision {
+        store.record_back_to_served();
+        return Ok(false);
+    }
+    if store.rejected_revision().as_deref() == Some(files.revision.as_str()) {
+        // Known bad: no need to parse it again; its error stays visible.
         store.record_unchanged();
         return Ok(false);
     }
@@ -74,7 +79,7 @@ pub fn apply(
         Ok(s) => s,
         Err(e) => {
             let e = SourceError::from(e);
-            store.record_error(&e.to_string());
+            store.record_rejected(&files.revision, &e.to_string());
             return Err(e);
         }
     };

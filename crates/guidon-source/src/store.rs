@@ -63,6 +63,9 @@ pub struct SourceStatus {
     pub errors: u64,
     /// Seconds the last compile took.
     pub last_load_seconds: f64,
+    /// A revision the source offers that failed to load (the previous one is
+    /// still served); cleared when a good revision arrives.
+    pub rejected_revision: Option<String>,
     /// `loaded_at` as a time, for metrics.
     #[serde(skip)]
     pub loaded_at_time: Option<SystemTime>,
@@ -115,6 +118,7 @@ impl SnapshotStore {
                 loads: 0,
                 errors: 0,
                 last_load_seconds: 0.0,
+                rejected_revision: None,
                 loaded_at_time: None,
                 last_success_time: None,
                 last_error_time: None,
@@ -149,6 +153,7 @@ impl SnapshotStore {
         {
             let mut st = self.lock_status();
             st.from_cache = false;
+            st.rejected_revision = None;
             st.revision = revision.clone();
             st.loaded_at = Some(rfc3339(now));
             st.last_success = Some(rfc3339(now));
@@ -189,7 +194,8 @@ impl SnapshotStore {
         st.last_load_seconds = seconds;
     }
 
-    /// Records a successful read that found nothing new.
+    /// Records a successful read that found nothing new. If what the source
+    /// offers is a rejected revision, its error stays visible.
     pub fn record_unchanged(&self) {
         let mut st = self.lock_status();
         let now = SystemTime::now();
@@ -197,9 +203,29 @@ impl SnapshotStore {
         st.from_cache = false;
         st.last_success = Some(rfc3339(now));
         st.last_success_time = Some(now);
-        st.last_error = None;
-        st.last_error_at = None;
-        st.degraded = false;
+        if st.rejected_revision.is_none() {
+            st.last_error = None;
+            st.last_error_at = None;
+            st.degraded = false;
+        }
+    }
+
+    /// Records that the source now offers the served revision again (a bad
+    /// change was reverted).
+    pub fn record_back_to_served(&self) {
+        self.lock_status().rejected_revision = None;
+        self.record_unchanged();
+    }
+
+    /// Records that `revision` failed to load; the served snapshot stays.
+    pub fn record_rejected(&self, revision: &str, error: &str) {
+        self.record_error(error);
+        self.lock_status().rejected_revision = Some(revision.to_owned());
+    }
+
+    /// The revision that last failed to load, if the source still offers it.
+    pub fn rejected_revision(&self) -> Option<String> {
+        self.lock_status().rejected_revision.clone()
     }
 
     /// Records a failed read or load; the served snapshot is left alone.

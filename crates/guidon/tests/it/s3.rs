@@ -109,6 +109,15 @@ async fn propagation_not_modified_polls_and_bad_uploads() {
     );
     assert_eq!(metric(&srv, "guidon_source_degraded").await, 1.0);
     assert!(metric(&srv, "guidon_source_errors_total").await >= 1.0);
+    // Later polls find the same bad object: the error stays visible, and the
+    // bad file is not parsed again.
+    let loads = metric(&srv, "guidon_source_loads_total").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let st = source(&srv).await;
+    assert_eq!(st["degraded"], true, "{st}");
+    assert!(st["rejectedRevision"].is_string(), "{st}");
+    assert_eq!(metric(&srv, "guidon_source_loads_total").await, loads);
+    assert!(enabled(&srv).await);
 
     // A fix recovers.
     moto.put("flags-prd", "prd/features.yml", &doc(false)).await;
