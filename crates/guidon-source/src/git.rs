@@ -187,7 +187,11 @@ impl GitFetcher {
     async fn git(&self, args: &[&str], input: Option<&[u8]>) -> Result<Vec<u8>, SourceError> {
         let mut cmd = self.command();
         cmd.args(args)
-            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd
@@ -205,7 +209,11 @@ impl GitFetcher {
             .map_err(|e| SourceError::Git(format!("running git: {e}")))?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(SourceError::Git(format!("git {}: {}", args[0], stderr.trim())));
+            return Err(SourceError::Git(format!(
+                "git {}: {}",
+                args[0],
+                stderr.trim()
+            )));
         }
         Ok(out.stdout)
     }
@@ -214,13 +222,15 @@ impl GitFetcher {
         if self.initialised {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| SourceError::Git(format!("creating {}: {e}", self.dir.display())))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| SourceError::Git(format!("creating {}: {e}", self.dir.display())))?;
         if !self.dir.join("HEAD").exists() {
             self.git(&["init", "--quiet", "--bare"], None).await?;
         }
         // (Re)point origin at the configured URL.
         let _ = self.git(&["remote", "remove", "origin"], None).await;
-        self.git(&["remote", "add", "origin", &self.config.repository], None).await?;
+        self.git(&["remote", "add", "origin", &self.config.repository], None)
+            .await?;
         self.initialised = true;
         Ok(())
     }
@@ -230,7 +240,10 @@ impl GitFetcher {
             RefType::Static => self.config.reference.clone(),
             RefType::Semver => {
                 let req = semver::VersionReq::parse(&self.config.reference).map_err(|e| {
-                    SourceError::Git(format!("invalid semver constraint {:?}: {e}", self.config.reference))
+                    SourceError::Git(format!(
+                        "invalid semver constraint {:?}: {e}",
+                        self.config.reference
+                    ))
                 })?;
                 let tags = self.git(&["tag", "--list"], None).await?;
                 let best = String::from_utf8_lossy(&tags)
@@ -252,9 +265,15 @@ impl GitFetcher {
             }
         };
         let spec = format!("{reference}^{{commit}}");
-        let out = self.git(&["rev-parse", "--verify", "--quiet", &spec], None).await.map_err(|_| {
-            SourceError::Git(format!("reference {:?} not found in {}", self.config.reference, self.config.repository))
-        })?;
+        let out = self
+            .git(&["rev-parse", "--verify", "--quiet", &spec], None)
+            .await
+            .map_err(|_| {
+                SourceError::Git(format!(
+                    "reference {:?} not found in {}",
+                    self.config.reference, self.config.repository
+                ))
+            })?;
         Ok(String::from_utf8_lossy(&out).trim().to_owned())
     }
 
@@ -265,11 +284,19 @@ impl GitFetcher {
             args.extend(["--", dir]);
         }
         let listing = self.git(&args, None).await?;
-        let strip = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let strip = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
         let rels: Vec<String> = listing
             .split(|b| *b == 0)
             .filter(|p| !p.is_empty())
-            .filter_map(|p| String::from_utf8_lossy(p).strip_prefix(&strip).map(str::to_owned))
+            .filter_map(|p| {
+                String::from_utf8_lossy(p)
+                    .strip_prefix(&strip)
+                    .map(str::to_owned)
+            })
             .collect();
         let index = if rels.iter().any(|r| r == INDEX_FILE) {
             let blob = self.cat(commit, &[format!("{strip}{INDEX_FILE}")]).await?;

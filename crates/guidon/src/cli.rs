@@ -301,14 +301,68 @@ struct Source {
     kind: SourceKind,
 }
 
+/// How a remote source keeps itself current.
+struct Remote<F> {
+    fetcher: F,
+    poll: guidon_source::poll::PollOptions,
+    opts: CompileOptions,
+    cache: Option<guidon_source::cache::Cache>,
+}
+
 enum SourceKind {
     Local(LocalSource),
-    S3 {
-        fetcher: guidon_source::s3::S3Fetcher,
-        poll: guidon_source::poll::PollOptions,
-        opts: CompileOptions,
-        cache: Option<guidon_source::cache::Cache>,
-    },
+    S3(Remote<guidon_source::s3::S3Fetcher>),
+    Git(Remote<guidon_source::git::GitFetcher>),
+}
+
+/// First load of a remote source; when it fails, the last-known-good cache is
+/// served (degraded), and without one Guidon refuses to start.
+async fn start_remote<F: guidon_source::poll::Fetcher>(
+    mut fetcher: F,
+    kind: &'static str,
+    location: &str,
+    cfg: &Config,
+    opts: CompileOptions,
+    interval: Duration,
+) -> anyhow::Result<(Arc<SnapshotStore>, Remote<F>)> {
+    let store = SnapshotStore::new(kind, location, cfg.bucketing);
+    let cache = cfg
+        .cache_dir
+        .as_deref()
+        .map(|dir| guidon_source::cache::Cache::new(dir, kind, location));
+    if let Err(e) = guidon_source::poll::poll_once(&mut fetcher, &store, opts, cache.as_ref()).await
+    {
+        let restored = match &cache {
+            Some(c) => guidon_source::poll::restore_from_cache(&store, c, opts, &e.to_string())
+                .with_context(|| {
+                    format!(
+                        "reading the last-known-good snapshot {}",
+                        c.path().display()
+                    )
+                })?,
+            None => false,
+        };
+        if !restored {
+            let hint = if cache.is_some() {
+                "and storage.cache_dir holds no snapshot yet"
+            } else {
+                "and no storage.cache_dir is configured to fall back on"
+            };
+            return Err(anyhow::anyhow!(
+                "loading flags from {location} failed ({e}) {hint}"
+            ));
+        }
+    }
+    let poll = guidon_source::poll::PollOptions::every(interval);
+    Ok((
+        store,
+        Remote {
+            fetcher,
+            poll,
+            opts,
+            cache,
+        },
+    ))
 }
 
 impl Source {
@@ -316,48 +370,30 @@ impl Source {
     async fn start(cfg: &Config, opts: CompileOptions) -> anyhow::Result<Self> {
         if let Some(s3) = &cfg.s3 {
             let location = s3.location();
-            let store = SnapshotStore::new("object", &location, cfg.bucketing);
-            let cache = cfg
-                .cache_dir
-                .as_deref()
-                .map(|dir| guidon_source::cache::Cache::new(dir, "object", &location));
-            let mut fetcher = guidon_source::s3::S3Fetcher::new(s3)
+            let fetcher = guidon_source::s3::S3Fetcher::new(s3)
                 .with_context(|| format!("configuring storage.object.s3 for {location}"))?;
-            if let Err(e) =
-                guidon_source::poll::poll_once(&mut fetcher, &store, opts, cache.as_ref()).await
-            {
-                let restored = match &cache {
-                    Some(c) => {
-                        guidon_source::poll::restore_from_cache(&store, c, opts, &e.to_string())
-                            .with_context(|| {
-                                format!(
-                                    "reading the last-known-good snapshot {}",
-                                    c.path().display()
-                                )
-                            })?
-                    }
-                    None => false,
-                };
-                if !restored {
-                    let hint = if cache.is_some() {
-                        "and storage.cache_dir holds no snapshot yet"
-                    } else {
-                        "and no storage.cache_dir is configured to fall back on"
-                    };
-                    return Err(anyhow::anyhow!(
-                        "loading flags from {location} failed ({e}) {hint}"
-                    ));
-                }
-            }
-            let poll = guidon_source::poll::PollOptions::every(cfg.s3_poll_interval);
+            let (store, remote) = start_remote(
+                fetcher,
+                "object",
+                &location,
+                cfg,
+                opts,
+                cfg.s3_poll_interval,
+            )
+            .await?;
             return Ok(Self {
                 store,
-                kind: SourceKind::S3 {
-                    fetcher,
-                    poll,
-                    opts,
-                    cache,
-                },
+                kind: SourceKind::S3(remote),
+            });
+        }
+        if let Some(git) = &cfg.git {
+            let location = guidon_source::git::location(git);
+            let fetcher = guidon_source::git::GitFetcher::new(git.clone());
+            let (store, remote) =
+                start_remote(fetcher, "git", &location, cfg, opts, cfg.git_poll_interval).await?;
+            return Ok(Self {
+                store,
+                kind: SourceKind::Git(remote),
             });
         }
         let root = cfg.local_path.clone();
@@ -383,18 +419,20 @@ impl Source {
         repoll: tokio::sync::watch::Receiver<u64>,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
+        use guidon_source::poll::run_poller;
         match self.kind {
             SourceKind::Local(source) => source.run(self.store, repoll, shutdown).await,
-            SourceKind::S3 {
-                fetcher,
-                poll,
-                opts,
-                cache,
-            } => {
-                guidon_source::poll::run_poller(
-                    fetcher, self.store, poll, opts, cache, repoll, shutdown,
+            SourceKind::S3(r) => {
+                run_poller(
+                    r.fetcher, self.store, r.poll, r.opts, r.cache, repoll, shutdown,
                 )
-                .await;
+                .await
+            }
+            SourceKind::Git(r) => {
+                run_poller(
+                    r.fetcher, self.store, r.poll, r.opts, r.cache, repoll, shutdown,
+                )
+                .await
             }
         }
     }

@@ -108,6 +108,33 @@ const STORAGE_S3: &[(&str, Node)] = &[
     ("endpoint", Used),
     ("poll_interval", Used),
 ];
+const GIT_BASIC: &[(&str, Node)] = &[("username", Used), ("password", Used)];
+const GIT_TOKEN: &[(&str, Node)] = &[("access_token", Used)];
+const GIT_SSH: &[(&str, Node)] = &[
+    ("user", Ignored),
+    ("password", Ignored),
+    ("private_key_path", Used),
+    ("private_key_bytes", Used),
+    ("insecure_ignore_host_key", Used),
+];
+const GIT_AUTH: &[(&str, Node)] = &[
+    ("basic", Section(GIT_BASIC)),
+    ("token", Section(GIT_TOKEN)),
+    ("ssh", Section(GIT_SSH)),
+];
+const GIT_BACKEND: &[(&str, Node)] = &[("type", Used), ("path", Used)];
+const STORAGE_GIT: &[(&str, Node)] = &[
+    ("repository", Used),
+    ("ref", Used),
+    ("ref_type", Used),
+    ("directory", Used),
+    ("poll_interval", Used),
+    ("backend", Section(GIT_BACKEND)),
+    ("authentication", Section(GIT_AUTH)),
+    ("ca_cert_path", Used),
+    ("ca_cert_bytes", Used),
+    ("insecure_skip_tls", Used),
+];
 const STORAGE_OBJECT: &[(&str, Node)] = &[
     ("type", Used),
     ("s3", Section(STORAGE_S3)),
@@ -118,7 +145,7 @@ const STORAGE: &[(&str, Node)] = &[
     ("type", Used),
     ("read_only", Ignored),
     ("local", Section(STORAGE_LOCAL)),
-    ("git", AnyIgnored),
+    ("git", Section(STORAGE_GIT)),
     ("object", Section(STORAGE_OBJECT)),
     ("oci", AnyIgnored),
     // Guidon's own: where last-known-good snapshots are kept.
@@ -239,6 +266,10 @@ pub(crate) struct Config {
     pub(crate) s3: Option<guidon_source::s3::S3Config>,
     /// `storage.object.s3.poll_interval` (Flipt's default: 1m).
     pub(crate) s3_poll_interval: Duration,
+    /// `storage.git.*` when `storage.type` is `git`.
+    pub(crate) git: Option<guidon_source::git::GitConfig>,
+    /// `storage.git.poll_interval` (Flipt's default: 30s).
+    pub(crate) git_poll_interval: Duration,
     /// `storage.cache_dir` (Guidon): last-known-good snapshots.
     pub(crate) cache_dir: Option<PathBuf>,
     /// `storage.local.path`.
@@ -577,8 +608,13 @@ impl Config {
             ));
         }
         let storage_type = r.string("storage.type", "local")?;
+        let git = if storage_type == "git" {
+            Some(git_config(&r)?)
+        } else {
+            None
+        };
         let s3 = match storage_type.as_str() {
-            "local" => None,
+            "local" | "git" => None,
             "object" => {
                 let kind = r.string("storage.object.type", "")?;
                 if kind != "s3" {
@@ -607,7 +643,7 @@ impl Config {
             other => {
                 return Err(r.invalid(
                     "storage.type",
-                    format!("{other:?} is not supported yet (supported: local, object)"),
+                    format!("{other:?} is not supported yet (supported: local, object, git)"),
                 ));
             }
         };
@@ -643,6 +679,9 @@ impl Config {
             request_timeout: r
                 .positive_duration("server.request_timeout", Duration::from_secs(30))?,
             s3,
+            git,
+            git_poll_interval: r
+                .positive_duration("storage.git.poll_interval", Duration::from_secs(30))?,
             s3_poll_interval: r
                 .positive_duration("storage.object.s3.poll_interval", Duration::from_secs(60))?,
             cache_dir: Some(r.string("storage.cache_dir", "")?)
@@ -657,6 +696,111 @@ impl Config {
             file,
         })
     }
+}
+
+/// Writes secret bytes from the configuration to a private file (mode 0600),
+/// so they can be handed to git by path.
+fn secret_file(r: &Reader<'_>, key: &str, contents: &str) -> Result<PathBuf, ConfigError> {
+    let path = std::env::temp_dir().join(format!(
+        "guidon-{}-{}",
+        std::process::id(),
+        key.replace('.', "-")
+    ));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        opts.open(&path)?.write_all(contents.as_bytes())
+    };
+    write().map_err(|e| r.invalid(key, format!("cannot write it to a private file: {e}")))?;
+    Ok(path)
+}
+
+fn git_config(r: &Reader<'_>) -> Result<guidon_source::git::GitConfig, ConfigError> {
+    use guidon_source::git::{GitAuth, GitConfig, RefType};
+    let repository = r.string("storage.git.repository", "")?;
+    if repository.is_empty() {
+        return Err(r.invalid(
+            "storage.git.repository",
+            "a repository URL is required".to_owned(),
+        ));
+    }
+    let ref_type = match r.string("storage.git.ref_type", "static")?.as_str() {
+        "static" | "" => RefType::Static,
+        "semver" => RefType::Semver,
+        other => {
+            return Err(r.invalid(
+                "storage.git.ref_type",
+                format!("expected static or semver, found {other:?}"),
+            ));
+        }
+    };
+    let path = match r.string("storage.git.backend.type", "memory")?.as_str() {
+        "memory" | "" => None,
+        "local" => Some(PathBuf::from(r.string("storage.git.backend.path", "")?))
+            .filter(|p| !p.as_os_str().is_empty()),
+        other => {
+            return Err(r.invalid(
+                "storage.git.backend.type",
+                format!("expected memory or local, found {other:?}"),
+            ));
+        }
+    };
+    let basic_user = r.string("storage.git.authentication.basic.username", "")?;
+    let token = r.string("storage.git.authentication.token.access_token", "")?;
+    let key_path = r.string("storage.git.authentication.ssh.private_key_path", "")?;
+    let key_bytes = r.string("storage.git.authentication.ssh.private_key_bytes", "")?;
+    let auth = if !basic_user.is_empty() {
+        GitAuth::Basic {
+            username: basic_user,
+            password: r.string("storage.git.authentication.basic.password", "")?,
+        }
+    } else if !token.is_empty() {
+        GitAuth::Token(token)
+    } else if !key_path.is_empty() || !key_bytes.is_empty() {
+        let private_key_path = if key_path.is_empty() {
+            secret_file(
+                r,
+                "storage.git.authentication.ssh.private_key_bytes",
+                &key_bytes,
+            )?
+        } else {
+            PathBuf::from(key_path)
+        };
+        GitAuth::Ssh {
+            private_key_path,
+            insecure_ignore_host_key: r.bool(
+                "storage.git.authentication.ssh.insecure_ignore_host_key",
+                false,
+            )?,
+        }
+    } else {
+        GitAuth::None
+    };
+    let ca_path = r.string("storage.git.ca_cert_path", "")?;
+    let ca_bytes = r.string("storage.git.ca_cert_bytes", "")?;
+    let ca_cert_path = if !ca_path.is_empty() {
+        Some(PathBuf::from(ca_path))
+    } else if !ca_bytes.is_empty() {
+        Some(secret_file(r, "storage.git.ca_cert_bytes", &ca_bytes)?)
+    } else {
+        None
+    };
+    Ok(GitConfig {
+        repository,
+        reference: r.string("storage.git.ref", "main")?,
+        ref_type,
+        directory: r.string("storage.git.directory", "")?,
+        auth,
+        path,
+        ca_cert_path,
+        insecure_skip_tls: r.bool("storage.git.insecure_skip_tls", false)?,
+    })
 }
 
 fn collect_leaves(v: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {

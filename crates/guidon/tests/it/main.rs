@@ -17,3 +17,7 @@ mod cli;
 // S3 storage against a real S3-compatible server (moto_server): propagation,
 // conditional polls, bad uploads, outages, the last-known-good cache.
 mod s3;
+
+// Git storage against real repositories: a bare repository over file:// and
+// one served by `git daemon` on 127.0.0.1.
+mod git;

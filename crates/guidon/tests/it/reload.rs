@@ -74,17 +74,30 @@ async fn sighup_forces_an_immediate_reread() {
     let dir = flag_dir(&doc(false));
     // No file watching, hourly polls: only SIGHUP can bring the change in.
     let cfg = dir.path().join("guidon.yml");
-    std::fs::write(&cfg, "storage:\n  local:\n    watch: false\n    poll_interval: 1h\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "storage:\n  local:\n    watch: false\n    poll_interval: 1h\n",
+    )
+    .unwrap();
     let srv = Server::start(dir.path(), &["--config", cfg.to_str().unwrap()]);
     assert!(!enabled(&srv).await);
     std::fs::write(dir.path().join("features.yml"), doc(true)).unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!enabled(&srv).await, "no watcher, no poll yet");
     let pid = srv.child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let start = Instant::now();
     while !enabled(&srv).await {
-        assert!(start.elapsed() < Duration::from_secs(2), "SIGHUP did not re-read the files");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "SIGHUP did not re-read the files"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
