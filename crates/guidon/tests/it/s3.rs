@@ -251,3 +251,84 @@ async fn milmove_per_environment_buckets() {
     let (s, b) = ask(&prd, "prd", "no_such_flag", "mil").await;
     assert_eq!((s, b["code"].as_i64()), (404, Some(5)));
 }
+
+/// An ECS-style container credentials endpoint (what Fargate serves at
+/// 169.254.170.2), on 127.0.0.1: short-lived keys, and a count of requests.
+struct CredentialsEndpoint {
+    child: std::process::Child,
+    port: u16,
+    hits: tempfile::NamedTempFile,
+}
+
+impl CredentialsEndpoint {
+    fn start() -> Self {
+        let port = crate::util::free_port();
+        let hits = tempfile::NamedTempFile::new().unwrap();
+        let script = r#"
+import datetime, http.server, json, sys
+port, hits = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with open(hits, "a") as f:
+            f.write(self.path + "\n")
+        exp = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = json.dumps({"AccessKeyId": "ASIATASKROLE", "SecretAccessKey": "secret", "Token": "session", "Expiration": exp}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+"#;
+        let child = std::process::Command::new("python3")
+            .args(["-c", script, &port.to_string(), hits.path().to_str().unwrap()])
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "credentials endpoint did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, port, hits }
+    }
+
+    fn hits(&self) -> usize {
+        std::fs::read_to_string(self.hits.path()).unwrap().lines().count()
+    }
+}
+
+impl Drop for CredentialsEndpoint {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn container_credentials_are_used_and_refreshed() {
+    let moto = Moto::start(None);
+    moto.create_bucket("flags-gov");
+    moto.put("flags-gov", "features.yml", &doc(true)).await;
+    let creds = CredentialsEndpoint::start();
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "pod-identity-token").unwrap();
+    let mut cmd = s3_server(&moto.endpoint(), "flags-gov", "", "1s", None);
+    // No static keys: only the container credentials endpoint can sign. (The
+    // ECS form, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, always targets
+    // 169.254.170.2, which a test may not bind; the full-URI form used by
+    // EKS Pod Identity speaks the same protocol to an address we choose.)
+    cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://127.0.0.1:{}/v2/credentials/task", creds.port))
+        .env("FLIPT_STORAGE_OBJECT_S3_REGION", "us-gov-west-1");
+    let srv = Server::spawn(cmd);
+    assert!(enabled(&srv).await);
+    assert!(creds.hits() >= 1);
+    // Keys that expire within minutes are fetched again before they lapse.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(creds.hits() >= 2, "credentials were not refreshed ({} fetches)", creds.hits());
+    assert_eq!(source(&srv).await["degraded"], false);
+}

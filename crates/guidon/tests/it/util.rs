@@ -58,10 +58,12 @@ impl Server {
             }
         });
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut seen: Vec<String> = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
+                    seen.push(line.clone());
                     if let Some(addr) = line.split("listening for HTTP on ").nth(1) {
                         let addr: String = addr
                             .chars()
@@ -79,8 +81,9 @@ impl Server {
                 Err(_) => {
                     let _ = child.kill();
                     panic!(
-                        "guidon did not report its address; exit status {:?}",
-                        child.try_wait()
+                        "guidon did not report its address; exit status {:?}; log:\n{}",
+                        child.try_wait(),
+                        seen.join("\n")
                     );
                 }
             }
