@@ -283,19 +283,30 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 "#;
         let child = std::process::Command::new("python3")
-            .args(["-c", script, &port.to_string(), hits.path().to_str().unwrap()])
+            .args([
+                "-c",
+                script,
+                &port.to_string(),
+                hits.path().to_str().unwrap(),
+            ])
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "credentials endpoint did not start");
+            assert!(
+                Instant::now() < deadline,
+                "credentials endpoint did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { child, port, hits }
     }
 
     fn hits(&self) -> usize {
-        std::fs::read_to_string(self.hits.path()).unwrap().lines().count()
+        std::fs::read_to_string(self.hits.path())
+            .unwrap()
+            .lines()
+            .count()
     }
 }
 
@@ -322,13 +333,20 @@ async fn container_credentials_are_used_and_refreshed() {
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token.path())
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://127.0.0.1:{}/v2/credentials/task", creds.port))
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("http://127.0.0.1:{}/v2/credentials/task", creds.port),
+        )
         .env("FLIPT_STORAGE_OBJECT_S3_REGION", "us-gov-west-1");
     let srv = Server::spawn(cmd);
     assert!(enabled(&srv).await);
     assert!(creds.hits() >= 1);
     // Keys that expire within minutes are fetched again before they lapse.
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert!(creds.hits() >= 2, "credentials were not refreshed ({} fetches)", creds.hits());
+    assert!(
+        creds.hits() >= 2,
+        "credentials were not refreshed ({} fetches)",
+        creds.hits()
+    );
     assert_eq!(source(&srv).await["degraded"], false);
 }
