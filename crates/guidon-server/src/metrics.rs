@@ -62,6 +62,13 @@ pub(crate) async fn render(State(meta): State<MetaState>) -> Response {
         "",
     );
     metric(
+        "guidon_source_downloads_total",
+        "counter",
+        "Objects downloaded in full (S3 GETs answered 200, not 304).",
+        Some(st.downloads as f64),
+        "",
+    );
+    metric(
         "guidon_source_loads_total",
         "counter",
         "Snapshots compiled from new content.",

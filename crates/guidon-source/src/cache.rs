@@ -113,12 +113,17 @@ impl Cache {
         let tmp = self
             .path
             .with_extension(format!("json.tmp{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(self.io())?;
-        f.write_all(&json).map_err(self.io())?;
-        f.sync_all().map_err(self.io())?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path).map_err(self.io())?;
-        Ok(())
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &self.path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(self.io())
     }
 
     /// Reads the cached files, if any (blocking I/O).

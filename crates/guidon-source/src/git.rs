@@ -75,7 +75,7 @@ impl std::fmt::Debug for GitAuth {
 }
 
 /// Where the flags live.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GitConfig {
     /// Repository URL.
     pub repository: String,
@@ -93,6 +93,19 @@ pub struct GitConfig {
     pub ca_cert_path: Option<PathBuf>,
     /// Skip TLS verification.
     pub insecure_skip_tls: bool,
+}
+
+impl std::fmt::Debug for GitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitConfig")
+            .field("repository", &redact(&self.repository))
+            .field("reference", &self.reference)
+            .field("ref_type", &self.ref_type)
+            .field("directory", &self.directory)
+            .field("auth", &self.auth)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Polls one repository ref.
@@ -140,43 +153,54 @@ impl GitFetcher {
         let mut cmd = Command::new("git");
         cmd.arg("-C")
             .arg(&self.dir)
+            // Never prompt, and ignore the machine's and user's git configuration
+            // (credential helpers there could prompt or hand out other credentials).
             .env("GIT_TERMINAL_PROMPT", "0")
             .env("GIT_ASKPASS", "true")
+            .env("SSH_ASKPASS", "true")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .stdin(Stdio::null())
             .kill_on_drop(true);
-        let mut extra: Vec<(&str, String)> = Vec::new();
+        // Settings (the remote URL and any credentials) travel in git's
+        // environment, never on its command line.
+        let mut config: Vec<(&str, String)> = vec![
+            ("remote.origin.url", self.config.repository.clone()),
+            ("credential.helper", String::new()),
+        ];
+        let mut ssh = String::from("ssh -o BatchMode=yes");
         match &self.config.auth {
             GitAuth::None => {}
             GitAuth::Basic { username, password } => {
                 let creds = base64::engine::general_purpose::STANDARD
                     .encode(format!("{username}:{password}"));
-                extra.push(("http.extraHeader", format!("Authorization: Basic {creds}")));
+                config.push(("http.extraHeader", format!("Authorization: Basic {creds}")));
             }
             GitAuth::Token(token) => {
-                extra.push(("http.extraHeader", format!("Authorization: Bearer {token}")));
+                config.push(("http.extraHeader", format!("Authorization: Bearer {token}")));
             }
             GitAuth::Ssh {
                 private_key_path,
                 insecure_ignore_host_key,
             } => {
-                let mut ssh = format!(
-                    "ssh -i '{}' -o IdentitiesOnly=yes -o BatchMode=yes",
+                ssh.push_str(&format!(
+                    " -i '{}' -o IdentitiesOnly=yes",
                     private_key_path.display().to_string().replace('\'', "")
-                );
+                ));
                 if *insecure_ignore_host_key {
                     ssh.push_str(" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null");
                 }
-                cmd.env("GIT_SSH_COMMAND", ssh);
             }
         }
+        cmd.env("GIT_SSH_COMMAND", ssh);
         if let Some(ca) = &self.config.ca_cert_path {
             cmd.env("GIT_SSL_CAINFO", ca);
         }
         if self.config.insecure_skip_tls {
             cmd.env("GIT_SSL_NO_VERIFY", "true");
         }
-        cmd.env("GIT_CONFIG_COUNT", extra.len().to_string());
-        for (i, (k, v)) in extra.into_iter().enumerate() {
+        cmd.env("GIT_CONFIG_COUNT", config.len().to_string());
+        for (i, (k, v)) in config.into_iter().enumerate() {
             cmd.env(format!("GIT_CONFIG_KEY_{i}"), k);
             cmd.env(format!("GIT_CONFIG_VALUE_{i}"), v);
         }
@@ -197,13 +221,20 @@ impl GitFetcher {
         let mut child = cmd
             .spawn()
             .map_err(|e| SourceError::Git(format!("running git: {e}")))?;
-        if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
-            stdin
-                .write_all(data)
-                .await
-                .map_err(|e| SourceError::Git(format!("writing to git: {e}")))?;
-        }
-        let out = tokio::time::timeout(GIT_TIMEOUT, child.wait_with_output())
+        let stdin = child.stdin.take();
+        let data = input.map(<[u8]>::to_vec);
+        // Feed stdin while reading stdout: git writes as it reads, and a large
+        // batch would otherwise fill both pipes and block both processes.
+        let writer = async move {
+            if let (Some(data), Some(mut stdin)) = (data, stdin) {
+                let _ = stdin.write_all(&data).await;
+            }
+        };
+        let run = async {
+            let (_, out) = tokio::join!(writer, child.wait_with_output());
+            out
+        };
+        let out = tokio::time::timeout(GIT_TIMEOUT, run)
             .await
             .map_err(|_| SourceError::Git(format!("git {} timed out", args[0])))?
             .map_err(|e| SourceError::Git(format!("running git: {e}")))?;
@@ -227,10 +258,7 @@ impl GitFetcher {
         if !self.dir.join("HEAD").exists() {
             self.git(&["init", "--quiet", "--bare"], None).await?;
         }
-        // (Re)point origin at the configured URL.
-        let _ = self.git(&["remote", "remove", "origin"], None).await;
-        self.git(&["remote", "add", "origin", &self.config.repository], None)
-            .await?;
+        // `origin` is configured through the environment of each command.
         self.initialised = true;
         Ok(())
     }
@@ -271,7 +299,8 @@ impl GitFetcher {
             .map_err(|_| {
                 SourceError::Git(format!(
                     "reference {:?} not found in {}",
-                    self.config.reference, self.config.repository
+                    self.config.reference,
+                    redact(&self.config.repository)
                 ))
             })?;
         Ok(String::from_utf8_lossy(&out).trim().to_owned())
@@ -385,20 +414,73 @@ impl Fetcher for GitFetcher {
     }
 }
 
+/// The URL without any `user:password@` part.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        // scp-style `user@host:path`: the user name is no secret.
+        return url.to_owned();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!("{scheme}://{host}{path}"),
+        None => url.to_owned(),
+    }
+}
+
 /// A location string for status and logs: the URL without credentials, plus
 /// the ref and directory.
 pub fn location(config: &GitConfig) -> String {
-    let url = match config.repository.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host)) if !rest.starts_with('/') => format!("{scheme}://{host}"),
-            _ => config.repository.clone(),
-        },
-        None => config.repository.clone(),
-    };
+    let url = redact(&config.repository);
     let dir = config.directory.trim_matches('/');
     if dir.is_empty() {
         format!("{url}@{}", config.reference)
     } else {
         format!("{url}@{}:{dir}", config.reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_locations() {
+        assert_eq!(
+            redact("https://user:p@ss@example.com/org/flags.git"),
+            "https://example.com/org/flags.git"
+        );
+        assert_eq!(
+            redact("https://example.com/a@b/flags.git"),
+            "https://example.com/a@b/flags.git"
+        );
+        assert_eq!(
+            redact("git@github.com:org/flags.git"),
+            "git@github.com:org/flags.git"
+        );
+        assert_eq!(redact("file:///srv/flags.git"), "file:///srv/flags.git");
+        let cfg = GitConfig {
+            repository: "https://x:secret@host/r.git".into(),
+            reference: "main".into(),
+            directory: "/flags/".into(),
+            ..GitConfig::default()
+        };
+        assert_eq!(location(&cfg), "https://host/r.git@main:flags");
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug_output() {
+        let cfg = GitConfig {
+            repository: "https://u:pw-456@host/r.git".into(),
+            auth: GitAuth::Token("tok-123".into()),
+            ..GitConfig::default()
+        };
+        let shown = format!("{cfg:?}");
+        assert!(
+            !shown.contains("tok-123") && !shown.contains("pw-456"),
+            "{shown}"
+        );
     }
 }

@@ -63,6 +63,9 @@ pub enum SourceError {
     /// A background task failed.
     #[error("reload task failed: {0}")]
     Task(String),
+    /// The source has no flag files while flags are being served.
+    #[error("the source has no flag files; refusing to replace {0} served flags with none")]
+    Empty(usize),
 }
 
 /// The files of one revision of a directory.

@@ -34,6 +34,11 @@ pub enum Fetched {
 pub trait Fetcher: Send + 'static {
     /// Fetches the current files, or says nothing changed since the last call.
     fn fetch(&mut self) -> impl Future<Output = Result<Fetched, SourceError>> + Send;
+
+    /// Objects downloaded in full so far (for sources with conditional reads).
+    fn downloads(&self) -> u64 {
+        0
+    }
 }
 
 /// Timings of a poller.
@@ -47,7 +52,9 @@ pub struct PollOptions {
 
 impl PollOptions {
     /// Polls every `interval`, retrying failures from 1 s up.
+    /// At least every 100 ms, whatever is configured.
     pub fn every(interval: Duration) -> Self {
+        let interval = interval.max(Duration::from_millis(100));
         Self {
             interval,
             min_backoff: Duration::from_secs(1).min(interval),
@@ -66,6 +73,14 @@ pub fn apply(
     if files.revision == store.load().revision {
         store.record_back_to_served();
         return Ok(false);
+    }
+    let served_flags = store.load().snapshot.flag_count();
+    if files.files.is_empty() && served_flags > 0 {
+        // A wrong prefix, a bucket being recreated, a sync caught half-way:
+        // turning every flag off is never the safe reading of "no files".
+        let e = SourceError::Empty(served_flags);
+        store.record_rejected(&files.revision, &e.to_string());
+        return Err(e);
     }
     if store.rejected_revision().as_deref() == Some(files.revision.as_str()) {
         // Known bad: no need to parse it again; its error stays visible.
@@ -102,17 +117,28 @@ pub async fn poll_once<F: Fetcher>(
     cache: Option<&Cache>,
 ) -> Result<bool, SourceError> {
     store.record_poll();
-    match fetcher.fetch().await {
+    let fetched = fetcher.fetch().await;
+    store.record_downloads(fetcher.downloads());
+    match fetched {
         Ok(Fetched::Unchanged) => {
             store.record_unchanged();
             Ok(false)
         }
         Ok(Fetched::Files(files)) => {
-            let store = Arc::clone(store);
+            let revision = files.revision.clone();
+            let st = Arc::clone(store);
             let cache = cache.cloned();
-            tokio::task::spawn_blocking(move || apply(&store, files, opts, cache.as_ref()))
-                .await
-                .unwrap_or_else(|e| Err(SourceError::Task(e.to_string())))
+            match tokio::task::spawn_blocking(move || apply(&st, files, opts, cache.as_ref())).await
+            {
+                Ok(result) => result,
+                Err(e) => {
+                    // The fetcher has moved on to this revision: remember it as bad
+                    // so the next (unchanged) poll does not clear the error.
+                    let e = SourceError::Task(e.to_string());
+                    store.record_rejected(&revision, &e.to_string());
+                    Err(e)
+                }
+            }
         }
         Err(e) => {
             store.record_error(&e.to_string());
@@ -138,7 +164,7 @@ pub fn restore_from_cache(
         revision = %files.revision,
         cache = %cache.path().display(),
         error,
-        "source unreachable at start-up; serving the last-known-good snapshot"
+        "the source could not be loaded at start-up; serving the last-known-good snapshot"
     );
     Ok(true)
 }
@@ -158,15 +184,16 @@ pub async fn run_poller<F: Fetcher>(
     let mut trigger = Some(trigger);
     let mut failures: u32 = 0;
     loop {
-        let delay = if failures == 0 {
-            // ±10% jitter.
-            poll.interval.mul_f64(0.9 + fastrand::f64() * 0.2)
+        let base = if failures == 0 {
+            poll.interval
         } else {
             let exp = poll
                 .min_backoff
                 .saturating_mul(1 << failures.min(16).saturating_sub(1));
             exp.min(poll.interval)
         };
+        // ±10% jitter, so a fleet does not poll (or retry) in lockstep.
+        let delay = base.mul_f64(0.9 + fastrand::f64() * 0.2);
         tokio::select! {
             () = &mut shutdown => break,
             () = tokio::time::sleep(delay) => {}
@@ -184,7 +211,13 @@ pub async fn run_poller<F: Fetcher>(
                 info!("re-poll requested");
             }
         }
-        match poll_once(&mut fetcher, &store, opts, cache.as_ref()).await {
+        let polled = tokio::select! {
+            // A slow poll (a git fetch, an S3 timeout) must not hold up shutdown;
+            // dropping it kills any child process it started.
+            () = &mut shutdown => break,
+            r = poll_once(&mut fetcher, &store, opts, cache.as_ref()) => r,
+        };
+        match polled {
             Ok(changed) => {
                 if failures > 0 {
                     info!("source reachable again");

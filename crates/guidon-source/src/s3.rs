@@ -66,6 +66,7 @@ pub struct S3Fetcher {
     prefix: String,
     held: BTreeMap<String, Held>,
     index: Option<Held>,
+    downloads: u64,
 }
 
 impl S3Fetcher {
@@ -108,6 +109,7 @@ impl S3Fetcher {
             prefix: prefix.trim_matches('/').to_owned(),
             held: BTreeMap::new(),
             index: None,
+            downloads: 0,
         }
     }
 
@@ -121,7 +123,7 @@ impl S3Fetcher {
 
     /// Fetches `rel` unless the copy we hold is current. Returns the object and
     /// whether it was downloaded.
-    async fn get(&self, rel: &str, held: Option<&Held>) -> Result<(Held, bool), SourceError> {
+    async fn get(&mut self, rel: &str, held: Option<&Held>) -> Result<(Held, bool), SourceError> {
         let opts = GetOptions {
             if_none_match: held.and_then(|h| h.etag.clone()),
             ..GetOptions::default()
@@ -133,6 +135,7 @@ impl S3Fetcher {
                 }
                 let etag = res.meta.e_tag.clone();
                 let contents = res.bytes().await?.to_vec();
+                self.downloads += 1;
                 Ok((Held { etag, contents }, true))
             }
             Err(object_store::Error::NotModified { .. }) => match held {
@@ -147,6 +150,10 @@ impl S3Fetcher {
 }
 
 impl Fetcher for S3Fetcher {
+    fn downloads(&self) -> u64 {
+        self.downloads
+    }
+
     async fn fetch(&mut self) -> Result<Fetched, SourceError> {
         let prefix = (!self.prefix.is_empty()).then(|| Path::from(self.prefix.as_str()));
         let listed: Vec<_> = self.store.list(prefix.as_ref()).try_collect().await?;
@@ -163,7 +170,8 @@ impl Fetcher for S3Fetcher {
 
         let mut changed = false;
         let index = if rels.iter().any(|r| r == INDEX_FILE) {
-            let (held, downloaded) = self.get(INDEX_FILE, self.index.as_ref()).await?;
+            let current = self.index.clone();
+            let (held, downloaded) = self.get(INDEX_FILE, current.as_ref()).await?;
             changed |= downloaded;
             let text = String::from_utf8_lossy(&held.contents).into_owned();
             self.index = Some(held);
@@ -177,7 +185,8 @@ impl Fetcher for S3Fetcher {
         changed |= !selected.iter().eq(self.held.keys());
         let mut next = BTreeMap::new();
         for rel in &selected {
-            let (held, downloaded) = self.get(rel, self.held.get(rel)).await?;
+            let current = self.held.get(rel).cloned();
+            let (held, downloaded) = self.get(rel, current.as_ref()).await?;
             changed |= downloaded;
             next.insert(rel.clone(), held);
         }

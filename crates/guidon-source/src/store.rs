@@ -59,6 +59,8 @@ pub struct SourceStatus {
     pub not_modified: u64,
     /// Snapshots compiled from new content (successful or not).
     pub loads: u64,
+    /// Objects downloaded in full (S3: GETs answered 200 rather than 304).
+    pub downloads: u64,
     /// Failed reads or loads.
     pub errors: u64,
     /// Seconds the last compile took.
@@ -116,6 +118,7 @@ impl SnapshotStore {
                 polls: 0,
                 not_modified: 0,
                 loads: 0,
+                downloads: 0,
                 errors: 0,
                 last_load_seconds: 0.0,
                 rejected_revision: None,
@@ -176,10 +179,30 @@ impl SnapshotStore {
 
     /// Publishes a snapshot restored from the last-known-good cache: served,
     /// but marked degraded with `error` until the source answers again.
+    ///
+    /// A revision the source offered and that failed to load stays recorded,
+    /// and the source is not counted as successfully read.
     pub fn publish_cached(&self, snapshot: Snapshot, revision: String, error: &str) {
+        let (rejected, last_success, last_success_time) = {
+            let st = self.lock_status();
+            (
+                st.rejected_revision.clone(),
+                st.last_success.clone(),
+                st.last_success_time,
+            )
+        };
         self.publish(snapshot, revision);
         self.record_error(error);
-        self.lock_status().from_cache = true;
+        let mut st = self.lock_status();
+        st.from_cache = true;
+        st.rejected_revision = rejected;
+        st.last_success = last_success;
+        st.last_success_time = last_success_time;
+    }
+
+    /// Counts objects downloaded by the source (S3 GETs answered 200).
+    pub fn record_downloads(&self, total: u64) {
+        self.lock_status().downloads = total;
     }
 
     /// Counts one read of the source.

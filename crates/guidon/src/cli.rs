@@ -209,6 +209,9 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = runtime()?;
     rt.block_on(async move {
+        let hup = catch_hangups();
+        // Secret files written from the configuration live as long as this block.
+        let _secrets = cfg.secrets.clone();
         // The first load must succeed (or come from the last-known-good
         // cache): serving nothing would turn every flag off.
         let source = Source::start(&cfg, opts).await?;
@@ -260,7 +263,7 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 let _ = rx.wait_for(|s| *s).await;
             },
         ));
-        let hangups = tokio::spawn(forward_hangups(repoll_tx));
+        let hangups = tokio::spawn(forward_hangups(repoll_tx, hup));
         shutdown_signal().await;
         info!("shutdown signal received; finishing in-flight requests");
         hangups.abort();
@@ -271,7 +274,12 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(Err(e)) => warn!(error = %e, "server task failed"),
             Err(_) => warn!("in-flight requests did not finish within server.shutdown_timeout"),
         }
-        let _ = source_task.await;
+        if tokio::time::timeout(Duration::from_secs(5), source_task)
+            .await
+            .is_err()
+        {
+            warn!("the flag source did not stop within 5 s");
+        }
         info!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;
@@ -279,20 +287,32 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Bumps `repoll` on every SIGHUP, so the source re-reads at once.
-async fn forward_hangups(repoll: tokio::sync::watch::Sender<u64>) {
+async fn forward_hangups(repoll: tokio::sync::watch::Sender<u64>, hup: Option<Hangups>) {
+    let Some(mut hup) = hup else {
+        return;
+    };
+    while hup.recv().await.is_some() {
+        info!("SIGHUP: re-reading the flag source");
+        repoll.send_modify(|n| *n += 1);
+    }
+}
+
+#[cfg(unix)]
+type Hangups = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Hangups = std::convert::Infallible;
+
+/// Takes over SIGHUP (whose default action would end the process) before
+/// anything slow happens.
+fn catch_hangups() -> Option<Hangups> {
     #[cfg(unix)]
     {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hup.recv().await.is_some() {
-            info!("SIGHUP: re-reading the flag source");
-            repoll.send_modify(|n| *n += 1);
-        }
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
     }
     #[cfg(not(unix))]
-    let _ = repoll;
+    {
+        None
+    }
 }
 
 /// The configured flag source, loaded once and ready to keep itself current.

@@ -268,6 +268,9 @@ pub(crate) struct Config {
     pub(crate) s3_poll_interval: Duration,
     /// `storage.git.*` when `storage.type` is `git`.
     pub(crate) git: Option<guidon_source::git::GitConfig>,
+    /// Private files holding secrets from the configuration (kept for the
+    /// lifetime of the process, deleted at exit).
+    pub(crate) secrets: Vec<SecretFile>,
     /// `storage.git.poll_interval` (Flipt's default: 30s).
     pub(crate) git_poll_interval: Duration,
     /// `storage.cache_dir` (Guidon): last-known-good snapshots.
@@ -608,8 +611,9 @@ impl Config {
             ));
         }
         let storage_type = r.string("storage.type", "local")?;
+        let mut secrets = Vec::new();
         let git = if storage_type == "git" {
-            Some(git_config(&r)?)
+            Some(git_config(&r, &mut secrets)?)
         } else {
             None
         };
@@ -680,6 +684,7 @@ impl Config {
                 .positive_duration("server.request_timeout", Duration::from_secs(30))?,
             s3,
             git,
+            secrets,
             git_poll_interval: r
                 .positive_duration("storage.git.poll_interval", Duration::from_secs(30))?,
             s3_poll_interval: r
@@ -700,28 +705,39 @@ impl Config {
 
 /// Writes secret bytes from the configuration to a private file (mode 0600),
 /// so they can be handed to git by path.
-fn secret_file(r: &Reader<'_>, key: &str, contents: &str) -> Result<PathBuf, ConfigError> {
-    let path = std::env::temp_dir().join(format!(
-        "guidon-{}-{}",
-        std::process::id(),
-        key.replace('.', "-")
-    ));
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        opts.open(&path)?.write_all(contents.as_bytes())
-    };
-    write().map_err(|e| r.invalid(key, format!("cannot write it to a private file: {e}")))?;
-    Ok(path)
+/// Secret files written from configuration values; each is deleted when the
+/// last reference goes away (at exit).
+pub(crate) type SecretFile = std::sync::Arc<tempfile::TempPath>;
+
+/// Writes secret bytes from the configuration to a fresh private file (created
+/// exclusively, mode 0600, removed at exit), so they can be handed to git by path.
+fn secret_file(
+    r: &Reader<'_>,
+    key: &str,
+    contents: &str,
+    keep: &mut Vec<SecretFile>,
+) -> Result<PathBuf, ConfigError> {
+    use std::io::Write;
+    let written = tempfile::Builder::new()
+        .prefix("guidon-secret-")
+        .tempfile()
+        .and_then(|mut f| {
+            f.write_all(contents.as_bytes())
+                .and_then(|()| f.flush())
+                .map(|()| f)
+        });
+    let file =
+        written.map_err(|e| r.invalid(key, format!("cannot write it to a private file: {e}")))?;
+    let path = file.into_temp_path();
+    let shown = path.to_path_buf();
+    keep.push(std::sync::Arc::new(path));
+    Ok(shown)
 }
 
-fn git_config(r: &Reader<'_>) -> Result<guidon_source::git::GitConfig, ConfigError> {
+fn git_config(
+    r: &Reader<'_>,
+    keep: &mut Vec<SecretFile>,
+) -> Result<guidon_source::git::GitConfig, ConfigError> {
     use guidon_source::git::{GitAuth, GitConfig, RefType};
     let repository = r.string("storage.git.repository", "")?;
     if repository.is_empty() {
@@ -768,6 +784,7 @@ fn git_config(r: &Reader<'_>) -> Result<guidon_source::git::GitConfig, ConfigErr
                 r,
                 "storage.git.authentication.ssh.private_key_bytes",
                 &key_bytes,
+                keep,
             )?
         } else {
             PathBuf::from(key_path)
@@ -787,7 +804,12 @@ fn git_config(r: &Reader<'_>) -> Result<guidon_source::git::GitConfig, ConfigErr
     let ca_cert_path = if !ca_path.is_empty() {
         Some(PathBuf::from(ca_path))
     } else if !ca_bytes.is_empty() {
-        Some(secret_file(r, "storage.git.ca_cert_bytes", &ca_bytes)?)
+        Some(secret_file(
+            r,
+            "storage.git.ca_cert_bytes",
+            &ca_bytes,
+            keep,
+        )?)
     } else {
         None
     };

@@ -80,6 +80,11 @@ async fn propagation_not_modified_polls_and_bad_uploads() {
     // An unchanged bucket: polls answer 304, nothing is parsed again.
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(metric(&srv, "guidon_source_loads_total").await, 1.0);
+    assert_eq!(
+        metric(&srv, "guidon_source_downloads_total").await,
+        1.0,
+        "only the first GET downloads; later ones are answered 304"
+    );
     assert!(metric(&srv, "guidon_source_not_modified_total").await >= 2.0);
     assert!(metric(&srv, "guidon_source_polls_total").await >= 3.0);
 
@@ -154,9 +159,19 @@ async fn outages_keep_serving_and_restarts_use_the_cache() {
     assert!(enabled(&srv).await);
     assert_eq!(metric(&srv, "guidon_source_degraded").await, 1.0);
 
-    // S3 comes back (empty, then refilled): the source recovers by itself.
+    // S3 comes back empty (a bucket being recreated): "no files" never turns
+    // every flag off.
     let moto = Moto::start(Some(port));
     moto.create_bucket("flags");
+    eventually(Duration::from_secs(5), "empty bucket rejected", || async {
+        source(&srv).await["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("no flag files"))
+    })
+    .await;
+    assert!(enabled(&srv).await);
+    assert_eq!(source(&srv).await["degraded"], true);
+    // Refilled: the source recovers by itself.
     moto.put("flags", "features.yml", &doc(true)).await;
     eventually(Duration::from_secs(5), "recovery", || async {
         source(&srv).await["degraded"] == false
