@@ -223,10 +223,10 @@ impl SnapshotStore {
         let mut st = self.lock_status();
         let now = SystemTime::now();
         st.not_modified += 1;
-        st.from_cache = false;
         st.last_success = Some(rfc3339(now));
         st.last_success_time = Some(now);
         if st.rejected_revision.is_none() {
+            st.from_cache = false;
             st.last_error = None;
             st.last_error_at = None;
             st.degraded = false;

@@ -194,6 +194,42 @@ async fn outages_keep_serving_and_restarts_use_the_cache() {
     assert_eq!(st["fromCache"], true);
     assert_eq!(st["degraded"], true);
 
+    // A restart while S3 offers a broken file: the cached revision is served,
+    // and the rejection stays visible poll after poll.
+    drop(srv);
+    let moto = Moto::start(Some(port));
+    moto.create_bucket("flags");
+    moto.put(
+        "flags",
+        "features.yml",
+        "flags:\n  - {key: f, name: F, type: NOPE}\n",
+    )
+    .await;
+    let srv = Server::spawn(s3_server(
+        &moto.endpoint(),
+        "flags",
+        "",
+        "1s",
+        Some(cache.path()),
+    ));
+    assert!(enabled(&srv).await);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let st = source(&srv).await;
+    assert_eq!(st["revision"], revision.as_str());
+    assert_eq!(
+        (st["degraded"].as_bool(), st["fromCache"].as_bool()),
+        (Some(true), Some(true)),
+        "{st}"
+    );
+    assert!(st["rejectedRevision"].is_string(), "{st}");
+    assert!(
+        st["lastError"].as_str().unwrap().contains("flags[0].type"),
+        "{st}"
+    );
+    assert!(st["lastSuccess"].is_string(), "the bucket itself was read");
+    drop(srv);
+    drop(moto);
+
     // Without a cache, a start with S3 down fails, saying why.
     let empty = tempfile::tempdir().unwrap();
     let out = s3_server(
