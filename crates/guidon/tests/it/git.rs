@@ -270,3 +270,89 @@ async fn git_daemon_over_tcp() {
             .starts_with("git://127.0.0.1")
     );
 }
+
+/// A smart-HTTP git server (`git http-backend`) that demands `authorization`.
+struct HttpGit(Child);
+
+impl HttpGit {
+    fn start(port: u16, root: &Path, authorization: &str) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/git_http.py");
+        let child = Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(root)
+            .arg(authorization)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "git http server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self(child)
+    }
+}
+
+impl Drop for HttpGit {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn https_style_basic_and_token_credentials() {
+    let repo = Repo::new();
+    repo.commit("features.yml", &doc(true), "main");
+    let root = repo.bare.parent().unwrap().to_owned();
+    let url_of = |port: u16| format!("http://127.0.0.1:{port}/origin.git");
+
+    // Basic: user "flags", password "s3cret!" -> base64("flags:s3cret!").
+    let port = free_port();
+    let _basic = HttpGit::start(port, &root, "Basic ZmxhZ3M6czNjcmV0IQ==");
+    let mut cmd = guidon();
+    cmd.args(["serve", "--host", "127.0.0.1", "--http-port", "0"])
+        .env("FLIPT_STORAGE_TYPE", "git")
+        .env("FLIPT_STORAGE_GIT_REPOSITORY", url_of(port))
+        .env("FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_USERNAME", "flags")
+        .env("FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_PASSWORD", "s3cret!");
+    let srv = Server::spawn(cmd);
+    assert!(enabled(&srv).await);
+    let st = source(&srv).await;
+    assert!(!st.to_string().contains("s3cret"), "{st}");
+
+    // Wrong credentials: a clear start-up failure, and no secret in it.
+    let out = guidon()
+        .args(["serve", "--host", "127.0.0.1", "--http-port", "0"])
+        .env("FLIPT_STORAGE_TYPE", "git")
+        .env("FLIPT_STORAGE_GIT_REPOSITORY", url_of(port))
+        .env("FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_USERNAME", "flags")
+        .env(
+            "FLIPT_STORAGE_GIT_AUTHENTICATION_BASIC_PASSWORD",
+            "wrong-pass",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("git fetch") && !err.contains("wrong-pass"),
+        "{err}"
+    );
+
+    // Token: sent as a bearer token.
+    let port = free_port();
+    let _token = HttpGit::start(port, &root, "Bearer tok-123");
+    let mut cmd = guidon();
+    cmd.args(["serve", "--host", "127.0.0.1", "--http-port", "0"])
+        .env("FLIPT_STORAGE_TYPE", "git")
+        .env("FLIPT_STORAGE_GIT_REPOSITORY", url_of(port))
+        .env(
+            "FLIPT_STORAGE_GIT_AUTHENTICATION_TOKEN_ACCESS_TOKEN",
+            "tok-123",
+        );
+    let srv = Server::spawn(cmd);
+    assert!(enabled(&srv).await);
+}
