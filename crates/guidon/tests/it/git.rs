@@ -2,9 +2,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::util::{Server, client, free_port, guidon, post_json};
+use crate::util::{Server, flag_enabled, free_port, guidon, health_source};
 
 /// A bare "remote" repository and a working clone that commits and pushes to it.
 struct Repo {
@@ -101,25 +101,11 @@ fn serve(url: &str, reference: &str, ref_type: &str, directory: &str) -> Server 
 }
 
 async fn enabled(srv: &Server) -> bool {
-    let (s, b) = post_json(
-        &srv.url("/evaluate/v1/boolean"),
-        json!({"flagKey": "f", "entityId": "e"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{b}");
-    b["enabled"].as_bool().unwrap()
+    flag_enabled(srv, "default", "f").await
 }
 
 async fn source(srv: &Server) -> Value {
-    let h: Value = client()
-        .get(srv.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    h["detail"]["sources"][0].clone()
+    health_source(srv).await
 }
 
 async fn wait_for(srv: &Server, want: bool, what: &str) {

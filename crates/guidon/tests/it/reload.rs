@@ -1,21 +1,13 @@
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
-use crate::util::{Server, flag_dir, post_json};
+use crate::util::{Server, flag_dir, flag_enabled};
 
 fn doc(enabled: bool) -> String {
     format!("flags:\n  - {{key: f, name: F, type: BOOLEAN_FLAG_TYPE, enabled: {enabled}}}\n")
 }
 
 async fn enabled(srv: &Server) -> bool {
-    let (s, b) = post_json(
-        &srv.url("/evaluate/v1/boolean"),
-        json!({"flagKey": "f", "entityId": "e"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{b}");
-    b["enabled"].as_bool().unwrap()
+    flag_enabled(srv, "default", "f").await
 }
 
 #[tokio::test]

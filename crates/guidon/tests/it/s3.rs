@@ -2,7 +2,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::util::{Moto, Server, client, examples, post_json, s3_server};
+use crate::util::{
+    Moto, Server, client, examples, flag_enabled, health_source, post_json, s3_server,
+};
 
 fn doc(enabled: bool) -> String {
     format!(
@@ -11,29 +13,11 @@ fn doc(enabled: bool) -> String {
 }
 
 async fn enabled(srv: &Server) -> bool {
-    let (s, b) = post_json(
-        &srv.url("/evaluate/v1/boolean"),
-        json!({"namespaceKey": "prd", "flagKey": "f", "entityId": "e"}),
-    )
-    .await;
-    assert_eq!(s, 200, "{b}");
-    b["enabled"].as_bool().unwrap()
+    flag_enabled(srv, "prd", "f").await
 }
 
 async fn source(srv: &Server) -> Value {
-    let h: Value = client()
-        .get(srv.url("/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        h["status"], "SERVING",
-        "a degraded source never fails health: {h}"
-    );
-    h["detail"]["sources"][0].clone()
+    health_source(srv).await
 }
 
 async fn metric(srv: &Server, name: &str) -> f64 {

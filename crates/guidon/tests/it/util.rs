@@ -271,3 +271,32 @@ pub(crate) fn s3_server(
     }
     cmd
 }
+
+/// The first source in `/health`'s detail (asserting health is SERVING: a
+/// degraded source never fails it).
+pub(crate) async fn health_source(srv: &Server) -> serde_json::Value {
+    let h: serde_json::Value = client()
+        .get(srv.url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        h["status"], "SERVING",
+        "a degraded source never fails health: {h}"
+    );
+    h["detail"]["sources"][0].clone()
+}
+
+/// Evaluates the boolean flag `flag` in `namespace` for entity `e`.
+pub(crate) async fn flag_enabled(srv: &Server, namespace: &str, flag: &str) -> bool {
+    let (s, b) = post_json(
+        &srv.url("/evaluate/v1/boolean"),
+        serde_json::json!({"namespaceKey": namespace, "flagKey": flag, "entityId": "e"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    b["enabled"].as_bool().unwrap()
+}
