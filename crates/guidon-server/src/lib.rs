@@ -8,19 +8,22 @@
 //!
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
 //! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
+//! - [`snapshot`]: client-side snapshots (`/internal/v1/evaluation/snapshot/...`,
+//!   `/client/v2/.../snapshot`) with ETags.
 //! - [`error`]: [`ApiError`], the single place where errors become Flipt's
 //!   `google.rpc.Status` bodies and HTTP statuses.
 //! - [`router`] composes the routers with the shared middleware (body limit,
 //!   trailing-slash trimming, request timeout, Flipt-shaped 404/405);
 //!   [`serve`] runs it on a bound listener until a shutdown future completes.
 //!
-//! Deliberately left out (for now): gRPC, snapshots and streaming, OFREP,
+//! Deliberately left out (for now): gRPC, streaming, OFREP,
 //! management reads, authentication and evaluation metrics.
 
 pub mod error;
 pub mod evaluate;
 pub mod meta;
 mod metrics;
+pub mod snapshot;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,6 +51,28 @@ pub struct AppState {
     pub store: Arc<SnapshotStore>,
     /// Build facts for `/meta/info`.
     pub build: Arc<BuildInfo>,
+    /// Client-side snapshot bodies rendered for the current revision.
+    pub bodies: Arc<snapshot::SnapshotBodies>,
+}
+
+impl AppState {
+    /// State for `store` and `build`.
+    pub fn new(store: Arc<SnapshotStore>, build: BuildInfo) -> Self {
+        Self {
+            store,
+            build: Arc::new(build),
+            bodies: Arc::default(),
+        }
+    }
+}
+
+impl FromRef<AppState> for snapshot::SnapshotState {
+    fn from_ref(s: &AppState) -> Self {
+        snapshot::SnapshotState {
+            store: Arc::clone(&s.store),
+            bodies: Arc::clone(&s.bodies),
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<SnapshotStore> {
@@ -119,6 +144,7 @@ pub fn router(state: AppState, opts: AppOptions) -> Router {
     Router::new()
         .merge(evaluate::router())
         .merge(meta::router())
+        .merge(snapshot::router())
         .fallback(fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(

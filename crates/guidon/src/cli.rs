@@ -244,13 +244,13 @@ fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 let _ = rx.wait_for(|s| *s).await;
             }))
         };
-        let state = AppState {
+        let state = AppState::new(
             store,
-            build: Arc::new(BuildInfo {
+            BuildInfo {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
                 authentication_required: false,
-            }),
-        };
+            },
+        );
         let app_opts = AppOptions {
             request_timeout: cfg.request_timeout,
         };

@@ -21,3 +21,6 @@ mod s3;
 // Git storage against real repositories: a bare repository over file:// and
 // one served by `git daemon` on 127.0.0.1.
 mod git;
+
+// Client-side snapshots (Flipt v1 and v2 paths): shape, gating, ETags.
+mod snapshot;
