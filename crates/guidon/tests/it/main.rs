@@ -24,3 +24,6 @@ mod git;
 
 // Client-side snapshots (Flipt v1 and v2 paths): shape, gating, ETags.
 mod snapshot;
+
+// Real Flipt clients against Guidon (flipt-client from PyPI, ...).
+mod clients;
