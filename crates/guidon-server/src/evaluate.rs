@@ -192,7 +192,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NamespaceHeader {
     }
 }
 
-fn decode<'a, T: Deserialize<'a> + Default>(body: &'a [u8]) -> Result<T, ApiError> {
+pub(crate) fn decode<'a, T: Deserialize<'a> + Default>(body: &'a [u8]) -> Result<T, ApiError> {
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => return Ok(T::default()),
         Some(b'{') => {}
@@ -206,7 +206,7 @@ fn decode<'a, T: Deserialize<'a> + Default>(body: &'a [u8]) -> Result<T, ApiErro
     serde_json::from_slice(body).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
-struct Keys<'a>(&'a SegmentKeys<'a>);
+pub(crate) struct Keys<'a>(pub(crate) &'a SegmentKeys<'a>);
 
 impl Serialize for Keys<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -271,13 +271,13 @@ struct BatchResponse<'a> {
 }
 
 /// Time the evaluation finished, and how long it took.
-struct Finish {
-    timestamp: String,
-    millis: f64,
+pub(crate) struct Finish {
+    pub(crate) timestamp: String,
+    pub(crate) millis: f64,
 }
 
 impl Finish {
-    fn since(start: Instant) -> Self {
+    pub(crate) fn since(start: Instant) -> Self {
         let millis = start.elapsed().as_nanos() as f64 / 1e6;
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -292,7 +292,7 @@ impl Finish {
 }
 
 /// The request id to echo: the given one, or a new UUID v4 written into `buf`.
-fn request_id<'a>(given: &'a str, buf: &'a mut [u8; 36]) -> &'a str {
+pub(crate) fn request_id<'a>(given: &'a str, buf: &'a mut [u8; 36]) -> &'a str {
     if given.is_empty() {
         uuid::Uuid::new_v4().hyphenated().encode_lower(buf)
     } else {
@@ -309,7 +309,7 @@ pub(crate) fn json(body: Vec<u8>) -> Response {
     res
 }
 
-fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
     // Sized for a typical evaluation response, so serialising does not regrow.
     let mut body = Vec::with_capacity(384);
     serde_json::to_writer(&mut body, v).map_err(|e| {
@@ -330,7 +330,7 @@ fn fill_namespace<'a>(req: &mut EvaluationRequest<'a>, header: Option<&'a str>) 
     }
 }
 
-fn eval_req<'r>(r: &'r EvaluationRequest<'_>) -> EvalRequest<'r, ContextMap<'r>> {
+pub(crate) fn eval_req<'r>(r: &'r EvaluationRequest<'_>) -> EvalRequest<'r, ContextMap<'r>> {
     EvalRequest {
         namespace: &r.namespace_key,
         flag: &r.flag_key,

@@ -7,6 +7,7 @@
 //! ## Layout
 //!
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
+//! - [`legacy`]: `POST /api/v1/evaluate`, `/api/v1/batch-evaluate` (and namespaced).
 //! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
 //! - [`snapshot`]: client-side snapshots (`/internal/v1/evaluation/snapshot/...`,
 //!   `/client/v2/.../snapshot`) with ETags.
@@ -21,6 +22,7 @@
 
 pub mod error;
 pub mod evaluate;
+pub mod legacy;
 pub mod meta;
 mod metrics;
 pub mod snapshot;
@@ -143,6 +145,7 @@ async fn deadline(
 pub fn router(state: AppState, opts: AppOptions) -> Router {
     Router::new()
         .merge(evaluate::router())
+        .merge(legacy::router())
         .merge(meta::router())
         .merge(snapshot::router())
         .fallback(fallback)

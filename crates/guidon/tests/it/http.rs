@@ -391,3 +391,107 @@ async fn metrics_expose_the_served_revision() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn legacy_evaluate_api() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let (s, b) = post_json(
+        &srv.url("/api/v1/evaluate"),
+        json!({"flagKey": "foo", "entityId": "1", "context": {"bar": "baz"}, "requestId": "r-1"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let keys: Vec<&str> = b.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "requestId",
+            "entityId",
+            "requestContext",
+            "match",
+            "flagKey",
+            "segmentKey",
+            "timestamp",
+            "value",
+            "requestDurationMillis",
+            "attachment",
+            "reason",
+            "namespaceKey",
+            "segmentKeys"
+        ]
+    );
+    assert_eq!(b["requestId"], "r-1");
+    assert_eq!(b["requestContext"], json!({"bar": "baz"}));
+    assert_eq!(
+        (b["match"].as_bool(), b["value"].as_str()),
+        (Some(true), Some("boz"))
+    );
+    assert_eq!(b["segmentKey"], "bar");
+    assert_eq!(b["reason"], "MATCH_EVALUATION_REASON");
+    assert_eq!(b["namespaceKey"], "default");
+
+    // Namespaced path; the path wins over the body.
+    let (s, b) = post_json(
+        &srv.url("/api/v1/namespaces/default/evaluate"),
+        json!({"flagKey": "foo", "entityId": "2", "namespaceKey": "team-a", "context": {"bar": "baz"}}),
+    )
+    .await;
+    assert_eq!((s, b["value"].as_str()), (200, Some("booz")), "{b}");
+
+    // Validation and errors as Flipt v1 reports them.
+    let (s, b) = post_json(&srv.url("/api/v1/evaluate"), json!({"flagKey": "foo"})).await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (400, Some("invalid field entityId: must not be empty"))
+    );
+    let (s, b) = post_json(&srv.url("/api/v1/evaluate"), json!({"entityId": "1"})).await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (400, Some("invalid field flagKey: must not be empty"))
+    );
+    let (s, b) = post_json(
+        &srv.url("/api/v1/evaluate"),
+        json!({"flagKey": "test-flag", "entityId": "1"}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (400, Some("flag type BOOLEAN_FLAG_TYPE invalid"))
+    );
+    let (s, _) = post_json(
+        &srv.url("/api/v1/evaluate"),
+        json!({"flagKey": "nope", "entityId": "1"}),
+    )
+    .await;
+    assert_eq!(s, 404);
+
+    // Batch: not found is an error unless excluded; inner ids cleared.
+    let body = json!({"requests": [
+        {"flagKey": "foo", "entityId": "1", "context": {"bar": "baz"}, "requestId": "inner"},
+        {"flagKey": "nope", "entityId": "1"}
+    ]});
+    let (s, _) = post_json(&srv.url("/api/v1/batch-evaluate"), body.clone()).await;
+    assert_eq!(s, 404);
+    let mut excluded = body.clone();
+    excluded["excludeNotFound"] = json!(true);
+    let (s, b) = post_json(&srv.url("/api/v1/batch-evaluate"), excluded).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["responses"].as_array().unwrap().len(), 1);
+    assert_eq!(b["responses"][0]["requestId"], "");
+    assert_eq!(b["responses"][0]["requestDurationMillis"], 0.0);
+    assert_eq!(b["responses"][0]["value"], "boz");
+    assert!(b["requestId"].as_str().unwrap().len() == 36);
+    let (s, b) = post_json(
+        &srv.url("/api/v1/namespaces/default/batch-evaluate"),
+        json!({"requests": [{"flagKey": "foo", "entityId": "1", "namespaceKey": "team-a"}]}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (
+            400,
+            Some("invalid field namespace_key: must be the same for all requests if specified")
+        )
+    );
+}
