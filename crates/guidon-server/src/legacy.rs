@@ -26,15 +26,9 @@ where
 {
     Router::new()
         .route("/api/v1/evaluate", post(evaluate))
-        .route(
-            "/api/v1/namespaces/{namespace_key}/evaluate",
-            post(evaluate_in),
-        )
+        .route("/api/v1/namespaces/{ns}/evaluate", post(evaluate_in))
         .route("/api/v1/batch-evaluate", post(batch))
-        .route(
-            "/api/v1/namespaces/{namespace_key}/batch-evaluate",
-            post(batch_in),
-        )
+        .route("/api/v1/namespaces/{ns}/batch-evaluate", post(batch_in))
 }
 
 /// `flipt.EvaluationRequest`.

@@ -8,6 +8,8 @@
 //!
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
 //! - [`legacy`]: `POST /api/v1/evaluate`, `/api/v1/batch-evaluate` (and namespaced).
+//! - [`management`]: read side of `/api/v1` (namespaces, flags, segments) and
+//!   read-only answers for every write route.
 //! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
 //! - [`snapshot`]: client-side snapshots (`/internal/v1/evaluation/snapshot/...`,
 //!   `/client/v2/.../snapshot`) with ETags.
@@ -17,12 +19,13 @@
 //!   trailing-slash trimming, request timeout, Flipt-shaped 404/405);
 //!   [`serve`] runs it on a bound listener until a shutdown future completes.
 //!
-//! Deliberately left out (for now): gRPC, streaming, OFREP,
-//! management reads, authentication and evaluation metrics.
+//! Deliberately left out (for now): gRPC, streaming, OFREP, rule and rollout
+//! listings, authentication and evaluation metrics.
 
 pub mod error;
 pub mod evaluate;
 pub mod legacy;
+pub mod management;
 pub mod meta;
 mod metrics;
 pub mod snapshot;
@@ -146,6 +149,7 @@ pub fn router(state: AppState, opts: AppOptions) -> Router {
     Router::new()
         .merge(evaluate::router())
         .merge(legacy::router())
+        .merge(management::router())
         .merge(meta::router())
         .merge(snapshot::router())
         .fallback(fallback)

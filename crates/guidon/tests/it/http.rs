@@ -495,3 +495,110 @@ async fn legacy_evaluate_api() {
         )
     );
 }
+
+#[tokio::test]
+async fn management_reads_and_read_only_writes() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let get = |path: &str| {
+        let url = srv.url(path);
+        async move {
+            let res = client().get(url).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, b) = get("/api/v1/namespaces").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["totalCount"], 2);
+    assert_eq!(b["nextPageToken"], "");
+    assert_eq!(b["namespaces"][0]["key"], "default");
+    assert_eq!(b["namespaces"][0]["protected"], true);
+
+    // Pagination: limit + pageToken; empty query values as the Go SDK sends them.
+    let (_, b) = get("/api/v1/namespaces/default/flags?limit=1&pageToken=&offset=").await;
+    assert_eq!(
+        (b["totalCount"].as_u64(), b["nextPageToken"].as_str()),
+        (Some(2), Some("1"))
+    );
+    assert_eq!(b["flags"][0]["key"], "foo");
+    let (_, b) = get("/api/v1/flags?limit=1&page_token=1").await;
+    assert_eq!(b["flags"][0]["key"], "test-flag");
+    assert_eq!(b["nextPageToken"], "");
+    let (s, b) = get("/api/v1/flags?pageToken=zzz").await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (400, Some("pageToken is not valid: \"zzz\""))
+    );
+
+    let (s, f) = get("/api/v1/namespaces/default/flags/foo").await;
+    assert_eq!(s, 200);
+    let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "key",
+            "name",
+            "description",
+            "enabled",
+            "createdAt",
+            "updatedAt",
+            "variants",
+            "namespaceKey",
+            "type"
+        ]
+    );
+    assert_eq!(f["variants"][0]["key"], "boz");
+    assert_eq!(
+        f["variants"][0]["attachment"],
+        r#"{"a":"\u003c1\u003e","b":2}"#
+    );
+    assert_eq!(f["type"], "VARIANT_FLAG_TYPE");
+    let (s, b) = get("/api/v1/flags/nope").await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (404, Some("flag \"default/nope\" not found"))
+    );
+    let (s, b) = get("/api/v1/namespaces/ghost/flags").await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (404, Some("namespace \"ghost\" not found"))
+    );
+
+    let (_, seg) = get("/api/v1/segments/bar").await;
+    assert_eq!(seg["matchType"], "ALL_MATCH_TYPE");
+    assert_eq!(seg["constraints"][0]["type"], "STRING_COMPARISON_TYPE");
+    assert_eq!(seg["constraints"][0]["value"], "baz");
+
+    // Every write answers as read-only Flipt does.
+    let c = client();
+    for (method, path) in [
+        ("POST", "/api/v1/namespaces"),
+        ("PUT", "/api/v1/namespaces/default"),
+        ("DELETE", "/api/v1/namespaces/team-a"),
+        ("POST", "/api/v1/namespaces/default/flags"),
+        ("PUT", "/api/v1/flags/foo"),
+        ("DELETE", "/api/v1/namespaces/default/flags/foo"),
+        ("POST", "/api/v1/flags/foo/variants"),
+        ("PUT", "/api/v1/namespaces/default/flags/foo/rules/order"),
+        ("DELETE", "/api/v1/flags/foo/rules/r1/distributions/d1"),
+        (
+            "POST",
+            "/api/v1/namespaces/default/flags/test-flag/rollouts",
+        ),
+        ("POST", "/api/v1/segments/bar/constraints"),
+    ] {
+        let res = c
+            .request(method.parse().unwrap(), srv.url(path))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 500, "{method} {path}");
+        let b: Value = res.json().await.unwrap();
+        assert_eq!(
+            b,
+            json!({"code": 13, "message": "modification is not allowed in read-only mode", "details": []})
+        );
+    }
+}
