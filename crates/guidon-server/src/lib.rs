@@ -8,6 +8,7 @@
 //!
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
 //! - [`legacy`]: `POST /api/v1/evaluate`, `/api/v1/batch-evaluate` (and namespaced).
+//! - [`ofrep`]: OpenFeature Remote Evaluation Protocol (single, bulk, configuration).
 //! - [`management`]: read side of `/api/v1` (namespaces, flags, segments) and
 //!   read-only answers for every write route.
 //! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
@@ -19,7 +20,7 @@
 //!   trailing-slash trimming, request timeout, Flipt-shaped 404/405);
 //!   [`serve`] runs it on a bound listener until a shutdown future completes.
 //!
-//! Deliberately left out (for now): gRPC, streaming, OFREP, rule and rollout
+//! Deliberately left out (for now): gRPC, streaming (and OFREP's SSE), rule and rollout
 //! listings, authentication and evaluation metrics.
 
 pub mod error;
@@ -28,6 +29,7 @@ pub mod legacy;
 pub mod management;
 pub mod meta;
 mod metrics;
+pub mod ofrep;
 pub mod snapshot;
 
 use std::future::Future;
@@ -150,6 +152,7 @@ pub fn router(state: AppState, opts: AppOptions) -> Router {
         .merge(evaluate::router())
         .merge(legacy::router())
         .merge(management::router())
+        .merge(ofrep::router())
         .merge(meta::router())
         .merge(snapshot::router())
         .fallback(fallback)

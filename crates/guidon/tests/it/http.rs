@@ -602,3 +602,149 @@ async fn management_reads_and_read_only_writes() {
         );
     }
 }
+
+#[tokio::test]
+async fn ofrep_single_bulk_and_configuration() {
+    let dir = flag_dir(FLAGS);
+    let srv = Server::start(dir.path(), &[]);
+    let c = client();
+    let post_ofrep = |path: &str, body: Value, ns: Option<&str>, inm: Option<&str>| {
+        let mut req = c.post(srv.url(path)).body(body.to_string());
+        if let Some(ns) = ns {
+            req = req.header("X-Flipt-Namespace", ns);
+        }
+        if let Some(tag) = inm {
+            req = req.header("If-None-Match", tag);
+        }
+        req.send()
+    };
+    let res = post_ofrep(
+        "/ofrep/v1/evaluate/flags/foo",
+        json!({"context": {"targetingKey": "1", "bar": "baz"}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let b: Value = res.json().await.unwrap();
+    assert_eq!(
+        b,
+        json!({"key": "foo", "reason": "TARGETING_MATCH", "variant": "boz",
+               "metadata": {"segments": "bar", "attachment": r#"{"a":"\u003c1\u003e","b":2}"#}, "value": "boz"})
+    );
+    let b: Value = post_ofrep(
+        "/ofrep/v1/evaluate/flags/test-flag",
+        json!({"context": {"targetingKey": "test-entity"}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        b,
+        json!({"key": "test-flag", "reason": "TARGETING_MATCH", "variant": "false", "metadata": {}, "value": false})
+    );
+    let b: Value = post_ofrep(
+        "/ofrep/v1/evaluate/flags/solo",
+        json!({"context": {}}),
+        Some("team-a"),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (b["value"].as_bool(), b["reason"].as_str()),
+        (Some(true), Some("DEFAULT"))
+    );
+
+    // Errors in OFREP's shape.
+    let res = post_ofrep(
+        "/ofrep/v1/evaluate/flags/nope",
+        json!({"context": {}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "flag was not found nope"})
+    );
+    let res = post_ofrep(
+        "/ofrep/v1/evaluate/flags/foo",
+        json!({"context": {"n": 5}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errorCode"],
+        "INVALID_CONTEXT"
+    );
+
+    // Bulk: every boolean flag and enabled variant flag, an ETag, and 304.
+    let res = post_ofrep(
+        "/ofrep/v1/evaluate/flags",
+        json!({"context": {"targetingKey": "1", "bar": "baz"}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let etag = res.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let b: Value = res.json().await.unwrap();
+    let keys: Vec<&str> = b["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["foo", "test-flag"]);
+    let res = post_ofrep(
+        "/ofrep/v1/evaluate/flags",
+        json!({"context": {"targetingKey": "1", "bar": "baz"}}),
+        None,
+        Some(&etag),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 304);
+    let b: Value = post_ofrep(
+        "/ofrep/v1/evaluate/flags",
+        json!({"context": {"targetingKey": "1", "flags": " test-flag "}}),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(b["flags"].as_array().unwrap().len(), 1);
+
+    let cfg: Value = c
+        .get(srv.url("/ofrep/v1/configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cfg["name"], "flipt");
+    assert_eq!(
+        cfg["capabilities"]["flagEvaluation"]["supportedTypes"],
+        json!(["string", "boolean"])
+    );
+}
