@@ -9,7 +9,8 @@
 //! - [`evaluate`]: `POST /evaluate/v1/{boolean,variant,batch}`.
 //! - [`legacy`]: `POST /api/v1/evaluate`, `/api/v1/batch-evaluate` (and namespaced).
 //! - [`ofrep`]: OpenFeature Remote Evaluation Protocol (single, bulk, configuration).
-//! - [`management`]: read side of `/api/v1` (namespaces, flags, segments) and
+//! - [`management`]: read side of `/api/v1` (namespaces, flags, segments, rules,
+//!   rollouts) and
 //!   read-only answers for every write route.
 //! - [`meta`]: `GET /health`, `GET /meta/info`, `GET /metrics` (Prometheus text).
 //! - [`snapshot`]: client-side snapshots (`/internal/v1/evaluation/snapshot/...`,
@@ -20,8 +21,8 @@
 //!   trailing-slash trimming, request timeout, Flipt-shaped 404/405);
 //!   [`serve`] runs it on a bound listener until a shutdown future completes.
 //!
-//! Deliberately left out (for now): gRPC, streaming (and OFREP's SSE), rule and rollout
-//! listings, authentication and evaluation metrics.
+//! Deliberately left out (for now): gRPC, streaming (and OFREP's SSE),
+//! authentication and evaluation metrics.
 
 pub mod error;
 pub mod evaluate;

@@ -1,5 +1,5 @@
-//! Flipt v1's management API, read side (spec §3.5): namespaces, flags and
-//! segments, listed (with `limit`, `offset`, `pageToken`/`nextPageToken`,
+//! Flipt v1's management API, read side (spec §3.5): namespaces, flags,
+//! segments, rules and rollouts, listed (with `limit`, `offset`, `pageToken`/`nextPageToken`,
 //! `totalCount`) and fetched, under `/api/v1/namespaces/{ns}/...` and the
 //! un-namespaced `/api/v1/flags`, `/api/v1/segments` aliases.
 //!
@@ -70,15 +70,27 @@ where
         .route("/api/v1/namespaces/{ns}/flags/{flag}/variants/{id}", ro())
         .route("/api/v1/flags/{flag}/variants", ro())
         .route("/api/v1/flags/{flag}/variants/{id}", ro())
-        .route("/api/v1/namespaces/{ns}/flags/{flag}/rules", ro())
+        .route(
+            "/api/v1/namespaces/{ns}/flags/{flag}/rules",
+            get(list_rules).post(read_only),
+        )
         .route(
             "/api/v1/namespaces/{ns}/flags/{flag}/rules/order",
             put(read_only),
         )
-        .route("/api/v1/namespaces/{ns}/flags/{flag}/rules/{rule}", ro())
-        .route("/api/v1/flags/{flag}/rules", ro())
+        .route(
+            "/api/v1/namespaces/{ns}/flags/{flag}/rules/{rule}",
+            get(get_rule).put(read_only).delete(read_only),
+        )
+        .route(
+            "/api/v1/flags/{flag}/rules",
+            get(list_rules_default).post(read_only),
+        )
         .route("/api/v1/flags/{flag}/rules/order", put(read_only))
-        .route("/api/v1/flags/{flag}/rules/{rule}", ro())
+        .route(
+            "/api/v1/flags/{flag}/rules/{rule}",
+            get(get_rule_default).put(read_only).delete(read_only),
+        )
         .route(
             "/api/v1/namespaces/{ns}/flags/{flag}/rules/{rule}/distributions",
             ro(),
@@ -89,12 +101,18 @@ where
         )
         .route("/api/v1/flags/{flag}/rules/{rule}/distributions", ro())
         .route("/api/v1/flags/{flag}/rules/{rule}/distributions/{id}", ro())
-        .route("/api/v1/namespaces/{ns}/flags/{flag}/rollouts", ro())
+        .route(
+            "/api/v1/namespaces/{ns}/flags/{flag}/rollouts",
+            get(list_rollouts).post(read_only),
+        )
         .route(
             "/api/v1/namespaces/{ns}/flags/{flag}/rollouts/order",
             put(read_only),
         )
-        .route("/api/v1/namespaces/{ns}/flags/{flag}/rollouts/{id}", ro())
+        .route(
+            "/api/v1/namespaces/{ns}/flags/{flag}/rollouts/{id}",
+            get(get_rollout).put(read_only).delete(read_only),
+        )
         .route(
             "/api/v1/namespaces/{ns}/segments/{segment}/constraints",
             ro(),
@@ -480,4 +498,281 @@ async fn get_segment_default(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     segment(&store, "default", &key)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DistributionDoc<'a> {
+    id: String,
+    rule_id: String,
+    variant_id: String,
+    rollout: f32,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleDoc<'a> {
+    id: String,
+    flag_key: &'a str,
+    segment_key: &'a str,
+    distributions: Vec<DistributionDoc<'a>>,
+    rank: u32,
+    created_at: &'a str,
+    updated_at: &'a str,
+    namespace_key: &'a str,
+    segment_keys: Vec<&'a str>,
+    segment_operator: &'static str,
+}
+
+fn rule_doc<'a>(
+    ns: &'a Namespace,
+    flag: &'a Flag,
+    rule: &'a guidon_core::model::Rule,
+    at: &'a str,
+) -> RuleDoc<'a> {
+    let id = format!("rule-{}", rule.rank);
+    let keys: Vec<&str> = rule
+        .segments
+        .iter()
+        .map(|r| ns.segment_at(*r).key.as_str())
+        .collect();
+    RuleDoc {
+        distributions: rule
+            .distributions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| DistributionDoc {
+                id: format!("{id}-distribution-{}", i + 1),
+                rule_id: id.clone(),
+                variant_id: format!("{}/{}", flag.key, flag.variants[d.variant].key),
+                rollout: d.rollout,
+                created_at: at,
+                updated_at: at,
+            })
+            .collect(),
+        id,
+        flag_key: &flag.key,
+        segment_key: if keys.len() == 1 { keys[0] } else { "" },
+        rank: rule.rank,
+        created_at: at,
+        updated_at: at,
+        namespace_key: &ns.key,
+        segment_keys: keys,
+        segment_operator: rule.segment_operator.as_str(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RolloutSegmentDoc<'a> {
+    segment_key: &'a str,
+    value: bool,
+    segment_keys: Vec<&'a str>,
+    segment_operator: &'static str,
+}
+
+#[derive(Serialize)]
+struct RolloutThresholdDoc {
+    percentage: f32,
+    value: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RolloutDoc<'a> {
+    id: String,
+    namespace_key: &'a str,
+    flag_key: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    rank: u32,
+    description: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<RolloutSegmentDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<RolloutThresholdDoc>,
+}
+
+fn rollout_doc<'a>(
+    ns: &'a Namespace,
+    flag: &'a Flag,
+    ro: &'a guidon_core::model::Rollout,
+    at: &'a str,
+) -> RolloutDoc<'a> {
+    use guidon_core::model::RolloutKind;
+    let (kind, segment, threshold) = match &ro.kind {
+        RolloutKind::Threshold { percentage, value } => (
+            "THRESHOLD_ROLLOUT_TYPE",
+            None,
+            Some(RolloutThresholdDoc {
+                percentage: *percentage,
+                value: *value,
+            }),
+        ),
+        RolloutKind::Segment {
+            segments,
+            operator,
+            value,
+        } => {
+            let keys: Vec<&str> = segments
+                .iter()
+                .map(|r| ns.segment_at(*r).key.as_str())
+                .collect();
+            (
+                "SEGMENT_ROLLOUT_TYPE",
+                Some(RolloutSegmentDoc {
+                    segment_key: if keys.len() == 1 { keys[0] } else { "" },
+                    value: *value,
+                    segment_keys: keys,
+                    segment_operator: operator.as_str(),
+                }),
+                None,
+            )
+        }
+    };
+    RolloutDoc {
+        id: format!("rollout-{}", ro.rank),
+        namespace_key: &ns.key,
+        flag_key: &flag.key,
+        kind,
+        rank: ro.rank,
+        description: &ro.description,
+        created_at: at,
+        updated_at: at,
+        segment,
+        threshold,
+    }
+}
+
+/// Namespace and flag of a nested route, with the load time.
+fn with_flag<R>(
+    store: &SnapshotStore,
+    ns: &str,
+    key: &str,
+    f: impl FnOnce(&Namespace, &Flag, &str) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    let p = store.load();
+    let at = loaded_at(&p);
+    let ns = namespace(&p, ns)?;
+    let flag = ns
+        .flag(key)
+        .ok_or_else(|| ApiError::not_found(format!("flag \"{}/{key}\" not found", ns.key)))?;
+    f(ns, flag, &at)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleList<'a> {
+    rules: Vec<RuleDoc<'a>>,
+    next_page_token: String,
+    total_count: usize,
+}
+
+fn rules(
+    store: &SnapshotStore,
+    ns: &str,
+    key: &str,
+    q: &HashMap<String, String>,
+) -> Result<Response, ApiError> {
+    with_flag(store, ns, key, |ns, flag, at| {
+        let (items, next, total) = page(flag.rules.iter().collect(), q)?;
+        to_json(&RuleList {
+            rules: items
+                .into_iter()
+                .map(|r| rule_doc(ns, flag, r, at))
+                .collect(),
+            next_page_token: next,
+            total_count: total,
+        })
+    })
+    .map(json)
+}
+
+fn rule(store: &SnapshotStore, ns: &str, key: &str, id: &str) -> Result<Response, ApiError> {
+    with_flag(store, ns, key, |ns, flag, at| {
+        let rule = flag
+            .rules
+            .iter()
+            .find(|r| format!("rule-{}", r.rank) == id)
+            .ok_or_else(|| ApiError::not_found(format!("rule \"{}/{id}\" not found", ns.key)))?;
+        to_json(&rule_doc(ns, flag, rule, at))
+    })
+    .map(json)
+}
+
+async fn list_rules(
+    State(store): State<Arc<SnapshotStore>>,
+    Path((ns, flag)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    rules(&store, &ns, &flag, &q)
+}
+
+async fn list_rules_default(
+    State(store): State<Arc<SnapshotStore>>,
+    Path(flag): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    rules(&store, "default", &flag, &q)
+}
+
+async fn get_rule(
+    State(store): State<Arc<SnapshotStore>>,
+    Path((ns, flag, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    rule(&store, &ns, &flag, &id)
+}
+
+async fn get_rule_default(
+    State(store): State<Arc<SnapshotStore>>,
+    Path((flag, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    rule(&store, "default", &flag, &id)
+}
+
+/// `RolloutList`: Flipt names its field `rules`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RolloutList<'a> {
+    rules: Vec<RolloutDoc<'a>>,
+    next_page_token: String,
+    total_count: usize,
+}
+
+async fn list_rollouts(
+    State(store): State<Arc<SnapshotStore>>,
+    Path((ns, flag)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    with_flag(&store, &ns, &flag, |ns, flag, at| {
+        let (items, next, total) = page(flag.rollouts.iter().collect(), &q)?;
+        to_json(&RolloutList {
+            rules: items
+                .into_iter()
+                .map(|r| rollout_doc(ns, flag, r, at))
+                .collect(),
+            next_page_token: next,
+            total_count: total,
+        })
+    })
+    .map(json)
+}
+
+async fn get_rollout(
+    State(store): State<Arc<SnapshotStore>>,
+    Path((ns, flag, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    with_flag(&store, &ns, &flag, |ns, flag, at| {
+        let ro = flag
+            .rollouts
+            .iter()
+            .find(|r| format!("rollout-{}", r.rank) == id)
+            .ok_or_else(|| ApiError::not_found(format!("rollout \"{}/{id}\" not found", ns.key)))?;
+        to_json(&rollout_doc(ns, flag, ro, at))
+    })
+    .map(json)
 }

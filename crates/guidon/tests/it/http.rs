@@ -570,6 +570,30 @@ async fn management_reads_and_read_only_writes() {
     assert_eq!(seg["constraints"][0]["type"], "STRING_COMPARISON_TYPE");
     assert_eq!(seg["constraints"][0]["value"], "baz");
 
+    // Rules and rollouts (Flipt's RolloutList names its field `rules`).
+    let (s, b) = get("/api/v1/namespaces/default/flags/foo/rules").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["totalCount"], 1);
+    let rule = &b["rules"][0];
+    assert_eq!(
+        (rule["rank"].as_u64(), rule["segmentKey"].as_str()),
+        (Some(1), Some("bar"))
+    );
+    assert_eq!(rule["segmentKeys"], json!(["bar"]));
+    assert_eq!(rule["distributions"][1]["rollout"], 50.0);
+    let id = rule["id"].as_str().unwrap().to_owned();
+    let (s, one) = get(&format!("/api/v1/flags/foo/rules/{id}")).await;
+    assert_eq!((s, &one), (200, rule));
+    let (s, b) = get("/api/v1/namespaces/default/flags/test-flag/rollouts").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["rules"][0]["type"], "THRESHOLD_ROLLOUT_TYPE");
+    assert_eq!(
+        b["rules"][0]["threshold"],
+        json!({"percentage": 70.0, "value": false})
+    );
+    let (s, _) = get("/api/v1/namespaces/default/flags/test-flag/rollouts/rollout-9").await;
+    assert_eq!(s, 404);
+
     // Every write answers as read-only Flipt does.
     let c = client();
     for (method, path) in [
