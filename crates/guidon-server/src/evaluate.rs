@@ -173,7 +173,7 @@ pub struct BatchEvaluationRequest<'a> {
 
 /// The `X-Flipt-Namespace` header, read without copying the header map.
 #[derive(Debug)]
-pub struct NamespaceHeader(Option<String>);
+pub struct NamespaceHeader(pub(crate) Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for NamespaceHeader {
     type Rejection = std::convert::Infallible;

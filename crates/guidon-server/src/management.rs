@@ -14,8 +14,7 @@ use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
-use guidon_core::model::ComparisonType;
-use guidon_core::{Flag, FlagType, Namespace, Segment};
+use guidon_core::{Flag, Namespace, Segment};
 use guidon_source::{Published, SnapshotStore};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -262,10 +261,7 @@ fn flag_doc<'a>(ns: &'a Namespace, flag: &'a Flag, at: &'a str) -> FlagDoc<'a> {
         updated_at: at,
         variants: flag.variants.iter().map(variant).collect(),
         namespace_key: &ns.key,
-        kind: match flag.flag_type {
-            FlagType::Variant => "VARIANT_FLAG_TYPE",
-            FlagType::Boolean => "BOOLEAN_FLAG_TYPE",
-        },
+        kind: flag.flag_type.as_str(),
         default_variant: flag.default_variant().map(variant),
         metadata: flag.metadata.as_ref(),
     }
@@ -314,13 +310,7 @@ fn segment_doc<'a>(ns: &'a Namespace, seg: &'a Segment, at: &'a str) -> SegmentD
             .map(|(i, c)| ConstraintDoc {
                 id: format!("{}/{}", seg.key, i + 1),
                 segment_key: &seg.key,
-                kind: match c.comparison {
-                    ComparisonType::String => "STRING_COMPARISON_TYPE",
-                    ComparisonType::Number => "NUMBER_COMPARISON_TYPE",
-                    ComparisonType::Boolean => "BOOLEAN_COMPARISON_TYPE",
-                    ComparisonType::DateTime => "DATETIME_COMPARISON_TYPE",
-                    ComparisonType::EntityId => "ENTITY_ID_COMPARISON_TYPE",
-                },
+                kind: c.comparison.as_str(),
                 property: &c.property,
                 operator: c.operator.as_str(),
                 value: &c.value,
@@ -385,14 +375,13 @@ fn flags(
     ns: &str,
     q: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
-    let p = store.load();
-    let at = loaded_at(&p);
-    let ns = namespace(&p, ns)?;
-    let (items, next, total) = page(ns.flags().iter().collect(), q)?;
-    to_json(&FlagList {
-        flags: items.into_iter().map(|f| flag_doc(ns, f, &at)).collect(),
-        next_page_token: next,
-        total_count: total,
+    with_namespace(store, ns, |ns, at| {
+        let (items, next, total) = page(ns.flags().iter().collect(), q)?;
+        to_json(&FlagList {
+            flags: items.into_iter().map(|f| flag_doc(ns, f, at)).collect(),
+            next_page_token: next,
+            total_count: total,
+        })
     })
     .map(json)
 }
@@ -413,13 +402,10 @@ async fn list_flags_default(
 }
 
 fn flag(store: &SnapshotStore, ns: &str, key: &str) -> Result<Response, ApiError> {
-    let p = store.load();
-    let at = loaded_at(&p);
-    let ns = namespace(&p, ns)?;
-    let flag = ns
-        .flag(key)
-        .ok_or_else(|| ApiError::not_found(format!("flag \"{}/{key}\" not found", ns.key)))?;
-    to_json(&flag_doc(ns, flag, &at)).map(json)
+    with_flag(store, ns, key, |ns, flag, at| {
+        to_json(&flag_doc(ns, flag, at))
+    })
+    .map(json)
 }
 
 async fn get_flag(
@@ -449,14 +435,13 @@ fn segments(
     ns: &str,
     q: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
-    let p = store.load();
-    let at = loaded_at(&p);
-    let ns = namespace(&p, ns)?;
-    let (items, next, total) = page(ns.segments().iter().collect(), q)?;
-    to_json(&SegmentList {
-        segments: items.into_iter().map(|s| segment_doc(ns, s, &at)).collect(),
-        next_page_token: next,
-        total_count: total,
+    with_namespace(store, ns, |ns, at| {
+        let (items, next, total) = page(ns.segments().iter().collect(), q)?;
+        to_json(&SegmentList {
+            segments: items.into_iter().map(|s| segment_doc(ns, s, at)).collect(),
+            next_page_token: next,
+            total_count: total,
+        })
     })
     .map(json)
 }
@@ -477,13 +462,13 @@ async fn list_segments_default(
 }
 
 fn segment(store: &SnapshotStore, ns: &str, key: &str) -> Result<Response, ApiError> {
-    let p = store.load();
-    let at = loaded_at(&p);
-    let ns = namespace(&p, ns)?;
-    let seg = ns
-        .segment(key)
-        .ok_or_else(|| ApiError::not_found(format!("segment \"{}/{key}\" not found", ns.key)))?;
-    to_json(&segment_doc(ns, seg, &at)).map(json)
+    with_namespace(store, ns, |ns, at| {
+        let seg = ns.segment(key).ok_or_else(|| {
+            ApiError::not_found(format!("segment \"{}/{key}\" not found", ns.key))
+        })?;
+        to_json(&segment_doc(ns, seg, at))
+    })
+    .map(json)
 }
 
 async fn get_segment(
@@ -648,20 +633,30 @@ fn rollout_doc<'a>(
     }
 }
 
-/// Namespace and flag of a nested route, with the load time.
+/// Runs `f` on the namespace `ns` of the served snapshot, with its load time.
+fn with_namespace<R>(
+    store: &SnapshotStore,
+    ns: &str,
+    f: impl FnOnce(&Namespace, &str) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    let p = store.load();
+    let at = loaded_at(&p);
+    f(namespace(&p, ns)?, &at)
+}
+
+/// Runs `f` on the flag `key` of namespace `ns`, with the load time.
 fn with_flag<R>(
     store: &SnapshotStore,
     ns: &str,
     key: &str,
     f: impl FnOnce(&Namespace, &Flag, &str) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
-    let p = store.load();
-    let at = loaded_at(&p);
-    let ns = namespace(&p, ns)?;
-    let flag = ns
-        .flag(key)
-        .ok_or_else(|| ApiError::not_found(format!("flag \"{}/{key}\" not found", ns.key)))?;
-    f(ns, flag, &at)
+    with_namespace(store, ns, |ns, at| {
+        let flag = ns
+            .flag(key)
+            .ok_or_else(|| ApiError::not_found(format!("flag \"{}/{key}\" not found", ns.key)))?;
+        f(ns, flag, at)
+    })
 }
 
 #[derive(Serialize)]

@@ -25,7 +25,7 @@ use guidon_source::SnapshotStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::evaluate::{ContextMap, json as json_response};
+use crate::evaluate::{ContextMap, NamespaceHeader, json as json_response};
 
 /// The OFREP routes.
 pub fn router<S>() -> Router<S>
@@ -107,19 +107,12 @@ fn reason(r: Reason) -> &'static str {
     }
 }
 
-fn namespace(headers: &HeaderMap) -> &str {
-    headers
-        .get("x-flipt-namespace")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .unwrap_or("default")
+fn namespace(header: &NamespaceHeader) -> &str {
+    header.0.as_deref().unwrap_or("default")
 }
 
 fn decode<'a>(key: &str, body: &'a [u8]) -> Result<OfrepRequest<'a>, OfrepError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(OfrepRequest::default());
-    }
-    serde_json::from_slice(body).map_err(|e| OfrepError::invalid(key, e.to_string()))
+    crate::evaluate::decode(body).map_err(|e| OfrepError::invalid(key, e.message))
 }
 
 fn evaluate(
@@ -179,7 +172,7 @@ fn entity(ctx: &ContextMap<'_>) -> String {
 async fn single(
     State(store): State<Arc<SnapshotStore>>,
     Path(key): Path<String>,
-    headers: HeaderMap,
+    header: NamespaceHeader,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OfrepError> {
     let body = body.map_err(|e| OfrepError::invalid(&key, e.body_text()))?;
@@ -190,7 +183,7 @@ async fn single(
     let published = store.load();
     let out = evaluate(
         &published.snapshot,
-        namespace(&headers),
+        namespace(&header),
         &key,
         &req.context,
         &entity(&req.context),
@@ -200,12 +193,13 @@ async fn single(
 
 async fn bulk(
     State(store): State<Arc<SnapshotStore>>,
+    header: NamespaceHeader,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OfrepError> {
     let body = body.map_err(|e| OfrepError::invalid("", e.body_text()))?;
     let req = decode("", &body)?;
-    let ns_key = namespace(&headers);
+    let ns_key = namespace(&header);
     let published = store.load();
     let ns = published
         .snapshot

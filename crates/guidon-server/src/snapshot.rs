@@ -20,8 +20,8 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use guidon_core::Namespace;
 use guidon_core::model::{ComparisonType, RolloutKind, SegmentRef};
-use guidon_core::{FlagType, Namespace};
 use guidon_source::{Published, SnapshotStore};
 use serde::Serialize;
 
@@ -283,10 +283,7 @@ pub fn render(ns: &Namespace, gate: Gate, loaded_at: &str, digest: Option<&str>)
                 name: &flag.name,
                 description: &flag.description,
                 enabled: flag.enabled,
-                kind: match flag.flag_type {
-                    FlagType::Variant => "VARIANT_FLAG_TYPE",
-                    FlagType::Boolean => "BOOLEAN_FLAG_TYPE",
-                },
+                kind: flag.flag_type.as_str(),
                 created_at: loaded_at,
                 updated_at: loaded_at,
                 rules,
